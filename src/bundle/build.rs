@@ -1,0 +1,89 @@
+//! Spec → bundle: plan, render, label. Pure; the CLI writes the result.
+
+use super::{
+    BUNDLE_FORMAT, BUNDLE_VERSION, Bundle, Class, EventLine, Header, Labels, NarrativeStep,
+};
+use crate::binaries::BinaryCatalog;
+use crate::environment::Environment;
+use crate::plan;
+use crate::render::row::kql_datetime;
+use crate::render::{evtx, render_plan};
+use crate::spec::{ProcessRef, Spec, StepAction};
+
+/// Name of the built-in environment, recorded in bundle headers.
+pub const DEFAULT_PROFILE: &str = "default-workstation";
+
+pub fn build_bundle(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryCatalog) -> Bundle {
+    let plan = plan::plan(spec, seed, env, catalog);
+    let records = render_plan(&plan, env, &spec.id);
+    let events: Vec<EventLine> = records
+        .into_iter()
+        .map(|r| {
+            let step = &spec.steps[r.step];
+            EventLine {
+                labels: Labels {
+                    source: r.rendered.source.as_str().to_string(),
+                    step: Some(step.id.clone()),
+                    technique: step.technique.clone(),
+                    class: if step.benign {
+                        Class::Benign
+                    } else {
+                        Class::Malicious
+                    },
+                    ingestion_time: r.rendered.ingested.map(kql_datetime),
+                },
+                record: r.rendered.record,
+            }
+        })
+        .collect();
+    let ref_name = |r: &ProcessRef| match r {
+        ProcessRef::Step(i) => spec.steps[*i].id.clone(),
+        ProcessRef::Ambient(name) => format!("@{name}"),
+    };
+    let narrative = spec
+        .steps
+        .iter()
+        .map(|s| NarrativeStep {
+            id: s.id.clone(),
+            technique: s.technique.clone(),
+            class: if s.benign {
+                Class::Benign
+            } else {
+                Class::Malicious
+            },
+            action: s.action.kind().to_string(),
+            description: s.description.clone(),
+            parent: match &s.action {
+                StepAction::ProcessCreate { parent, .. } => parent.as_ref().map(ref_name),
+                StepAction::NetworkConnect { process, .. }
+                | StepAction::DnsQuery { process, .. }
+                | StepAction::FileCreate { process, .. }
+                | StepAction::RegistrySet { process, .. }
+                | StepAction::ImageLoad { process, .. } => Some(ref_name(process)),
+                StepAction::Logon { .. } => None,
+            },
+            after: s.after.iter().map(|i| spec.steps[*i].id.clone()).collect(),
+        })
+        .collect();
+    Bundle {
+        header: Header {
+            format: BUNDLE_FORMAT.to_string(),
+            version: BUNDLE_VERSION,
+            generator: format!("rulecheck {}", env!("CARGO_PKG_VERSION")),
+            spec: spec.id.clone(),
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            techniques: spec.techniques.clone(),
+            tactics: spec.tactics.clone(),
+            platform: spec.platform.as_str().to_string(),
+            seed,
+            profile: DEFAULT_PROFILE.to_string(),
+            host: env.host.fqdn.to_string(),
+            start: evtx::system_time(plan.start),
+            reference_time: evtx::system_time(plan.reference_time),
+            event_count: events.len(),
+            narrative,
+        },
+        events,
+    }
+}

@@ -1,0 +1,34 @@
+//! rulecheck: test detection rules against deterministic synthetic ATT&CK telemetry.
+//!
+//! The flow, one module per stage (see ARCHITECTURE.md):
+//! `spec` → `plan` → `render` → `bundle` → `engine` → `judge` → `report`.
+//! Every stage is a pure function of its inputs; only `cli` touches the
+//! filesystem, the clock and the terminal.
+
+pub mod action;
+pub mod attack;
+pub mod binaries;
+pub mod bundle;
+pub mod cli;
+pub mod config;
+pub mod coverage;
+pub mod diagnostic;
+pub mod engine;
+pub mod environment;
+pub mod judge;
+pub mod kql_corpus;
+pub mod library;
+pub mod lint;
+pub mod logs;
+pub mod plan;
+pub mod regression;
+pub mod render;
+pub mod report;
+pub mod snapshot;
+pub mod spec;
+pub mod tables;
+pub mod technique;
+pub mod testrun;
+
+#[cfg(test)]
+mod test_support;

@@ -1,0 +1,88 @@
+//! The built-in technique library: the shipped `ttps/` specs, compiled into the
+//! binary (see `build.rs`), so `rulecheck test` has attacks to test rules
+//! against in a repository without bundles of its own.
+
+use crate::binaries::BinaryCatalog;
+use crate::bundle::{Bundle, build_bundle};
+use crate::diagnostic::SourceError;
+use crate::environment::Environment;
+use crate::spec::Spec;
+
+include!(concat!(env!("OUT_DIR"), "/library.rs"));
+
+/// Path under which library bundles are reported (`builtin:<spec id>`).
+pub fn builtin_path(spec_id: &str) -> String {
+    format!("builtin:{spec_id}")
+}
+
+/// Parse every built-in spec.
+pub fn builtin_specs(env: &Environment) -> Result<Vec<Spec>, Vec<SourceError>> {
+    let mut specs = Vec::new();
+    let mut errors = Vec::new();
+    for (name, text) in LIBRARY {
+        match Spec::parse(&format!("ttps/{name}"), text, env) {
+            Ok(s) => specs.push(s),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(specs)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Bundles for `specs`, generated in memory with each spec's own seed.
+/// `own` specs (from the repository's `ttps/`) replace built-in ones of the same id.
+pub fn library_bundles(
+    builtin: Vec<Spec>,
+    own: Vec<(String, Spec)>,
+    env: &Environment,
+) -> Vec<(String, Bundle)> {
+    let catalog = BinaryCatalog::builtin();
+    let own_ids: Vec<String> = own.iter().map(|(_, s)| s.id.clone()).collect();
+    let mut out: Vec<(String, Bundle)> = builtin
+        .into_iter()
+        .filter(|b| !own_ids.contains(&b.id))
+        .map(|s| (builtin_path(&s.id), build_bundle(&s, s.seed, env, &catalog)))
+        .chain(
+            own.into_iter()
+                .map(|(path, s)| (path, build_bundle(&s, s.seed, env, &catalog))),
+        )
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_spec_is_valid_and_ids_are_unique() {
+        let env = Environment::default_workstation();
+        let specs = builtin_specs(&env).unwrap_or_else(|e| panic!("{e:#?}"));
+        assert_eq!(specs.len(), LIBRARY.len());
+        assert!(specs.len() >= 12);
+        let mut ids: Vec<_> = specs.iter().map(|s| s.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), specs.len());
+    }
+
+    #[test]
+    fn own_specs_replace_builtin_ones_of_the_same_id() {
+        let env = Environment::default_workstation();
+        let specs = builtin_specs(&env).unwrap();
+        let mut own = specs[0].clone();
+        own.name = "mine".into();
+        let bundles = library_bundles(specs.clone(), vec![("ttps/x.yaml".into(), own)], &env);
+        assert_eq!(bundles.len(), specs.len());
+        let mine: Vec<_> = bundles
+            .iter()
+            .filter(|(_, b)| b.header.name == "mine")
+            .collect();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].0, "ttps/x.yaml");
+    }
+}

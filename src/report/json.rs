@@ -1,0 +1,42 @@
+//! The JSON report of `rulecheck test` (schema documented in `docs/cli.md`).
+
+use serde::Serialize;
+
+use super::{JSON_SCHEMA_VERSION, Problem, Summary};
+use crate::snapshot::GateReport;
+use crate::testrun::RuleResult;
+
+#[derive(Serialize)]
+struct TestReport<'a> {
+    schema_version: u32,
+    rulecheck: &'static str,
+    exit_code: u8,
+    summary: &'a Summary,
+    /// Every (rule, bundle) pair except those where nothing was expected or hit.
+    results: Vec<&'a RuleResult>,
+    problems: &'a [Problem],
+    /// The snapshot gate, when snapshots are in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshots: Option<&'a GateReport>,
+}
+
+pub fn render_test(
+    results: &[RuleResult],
+    summary: &Summary,
+    problems: &[Problem],
+    snapshots: Option<&GateReport>,
+    exit_code: u8,
+) -> String {
+    let report = TestReport {
+        schema_version: JSON_SCHEMA_VERSION,
+        rulecheck: env!("CARGO_PKG_VERSION"),
+        exit_code,
+        summary,
+        results: super::table::shown(results).collect(),
+        problems,
+        snapshots: snapshots.filter(|s| s.enabled),
+    };
+    let mut out = serde_json::to_string_pretty(&report).expect("reports serialise");
+    out.push('\n');
+    out
+}
