@@ -24,6 +24,7 @@ pub mod plan;
 pub mod regression;
 pub mod render;
 pub mod report;
+pub mod sigma_workload;
 pub mod snapshot;
 pub mod spec;
 pub mod tables;

@@ -8,9 +8,12 @@ use crate::bundle::Bundle;
 use crate::config::Config;
 use crate::engine::correlate::RuleSet;
 use crate::engine::kql_rule;
-use crate::engine::{CorrelationRule, KqlRule, LogsourceTable, PreparedEvent, SigmaRule, prepare};
+use crate::engine::{
+    CorrelationRule, KqlRule, LogsourceTable, PreparedEvent, SigmaMatcher, SigmaRule, prepare,
+};
 use crate::judge::{BLIND_LOGSOURCE, Verdict, errored, judge};
 use crate::technique::TechniqueId;
+use rayon::prelude::*;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleRef {
@@ -180,12 +183,13 @@ fn evaluate_kql<'h>(
 /// then correlation rules, then KQL rules, each in load order.
 pub fn judge_bundle(
     set: &RuleSet<'_>,
+    matcher: &SigmaMatcher<'_>,
     bundle_path: &str,
     bundle: &Bundle,
     events: &[PreparedEvent],
     config: &Config,
 ) -> Vec<RuleResult> {
-    let hits: Vec<Vec<usize>> = set.sigma.iter().map(|r| r.hits(events)).collect();
+    let hits = matcher.hits(events);
     let silenced = set.silenced();
     let mut results = Vec::new();
     for (i, rule) in set.sigma.iter().enumerate() {
@@ -239,20 +243,24 @@ pub fn judge_bundle(
     results
 }
 
-/// Every rule on every bundle, rule by rule. Each bundle's events are prepared once.
-/// `on_bundle` is called after each bundle is judged, so the caller can show
-/// progress without this stage touching the terminal.
+/// Every rule on every bundle, rule by rule. Bundles are judged in parallel
+/// and each bundle's events are prepared once; the result order does not
+/// depend on the scheduling. `on_bundle` is called after each bundle is
+/// judged (from any thread), so the caller can show progress without this
+/// stage touching the terminal.
 pub fn run_tests(
     set: &RuleSet<'_>,
     bundles: &[(String, Bundle)],
     config: &Config,
     table: &LogsourceTable,
-    on_bundle: &mut dyn FnMut(),
+    on_bundle: &(dyn Fn() + Sync),
 ) -> Vec<RuleResult> {
+    let matcher = SigmaMatcher::new(set.sigma, true);
     let per_bundle: Vec<Vec<RuleResult>> = bundles
-        .iter()
+        .par_iter()
         .map(|(path, bundle)| {
-            let results = judge_bundle(set, path, bundle, &prepare(bundle, table), config);
+            let events = prepare(bundle, table);
+            let results = judge_bundle(set, &matcher, path, bundle, &events, config);
             on_bundle();
             results
         })

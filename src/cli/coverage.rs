@@ -32,7 +32,7 @@ pub fn run(ui: &Ui, args: CoverageArgs) -> std::io::Result<Status> {
         &loaded.bundles,
         &config,
         &loader.logsources,
-        &mut || {},
+        &|| {},
     );
     let headers: Vec<(String, &Header)> = loaded
         .bundles

@@ -5,7 +5,7 @@ use super::Ui;
 use super::args::{EvalArgs, OutputFormat};
 use super::exit::Status;
 use super::load::{Loaded, load_config, rule_loader};
-use crate::engine::{PreparedEvent, prepare};
+use crate::engine::{PreparedEvent, SigmaMatcher, prepare};
 use crate::report;
 use crate::testrun::{RuleResult, judge_bundle};
 
@@ -45,6 +45,7 @@ pub fn run(ui: &Ui, args: EvalArgs) -> std::io::Result<Status> {
         .map(|(_, b)| prepare(b, &loader.logsources))
         .collect();
     let set = loaded.rule_set();
+    let matcher = SigmaMatcher::new(set.sigma, true);
     // Every rule of the file (a correlation with its detection rules, say) on
     // each input, input by input.
     let evaluated: Vec<(RuleResult, &[PreparedEvent])> = loaded
@@ -52,7 +53,7 @@ pub fn run(ui: &Ui, args: EvalArgs) -> std::io::Result<Status> {
         .iter()
         .zip(&prepared)
         .flat_map(|((path, bundle), events)| {
-            judge_bundle(&set, path, bundle, events, &config)
+            judge_bundle(&set, &matcher, path, bundle, events, &config)
                 .into_iter()
                 .map(move |result| (result, events.as_slice()))
         })

@@ -61,7 +61,7 @@ pub fn run(ui: &Ui, args: TestArgs) -> std::io::Result<Status> {
         &loaded.bundles,
         &config,
         &loader.logsources,
-        &mut || progress.tick(),
+        &|| progress.tick(),
     );
     progress.finish();
     if let Some(partition) = &partition {

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::logsource::{LogsourceKey, LogsourceTable, Route};
+use super::prefilter::{self, Requirement};
 use super::sigma_prep::{self, Placeholders};
 use super::view;
 use crate::bundle::Bundle;
@@ -29,6 +30,9 @@ pub struct SigmaRule {
     pub regression_tests_path: Option<String>,
     /// Line of the rule's `detection:` in its file, where reports point.
     pub line: Option<usize>,
+    /// The literals an event must hold for this rule to match it, for the
+    /// prefilter of [`SigmaMatcher`](super::matcher::SigmaMatcher).
+    pub requirement: Requirement,
     rule: sigma_rust::Rule,
 }
 
@@ -114,6 +118,9 @@ pub(crate) fn parse_sigma_value(
 ) -> Result<SigmaRule, SourceError> {
     let spec_help = "see the Sigma specification: https://sigmahq.io/sigma-specification/";
     sigma_prep::prepare(&mut doc, placeholders).map_err(|m| located(path, text, m))?;
+    let requirement = doc
+        .get("detection")
+        .map_or(Requirement::Always, prefilter::requirement);
     let rule: sigma_rust::Rule = serde_norway::from_value(doc)
         .map_err(|e| located(path, text, e.to_string()).with_help(spec_help))?;
     let techniques = techniques_from_tags(path, text, rule.tags.iter().flatten())?;
@@ -136,6 +143,7 @@ pub(crate) fn parse_sigma_value(
         techniques,
         logsource,
         routes,
+        requirement,
         regression_tests_path: rule
             .custom_fields
             .get("regression_tests_path")
@@ -177,7 +185,23 @@ pub struct PreparedEvent {
     pub time: Option<i64>,
     pub flat: serde_json::Map<String, Value>,
     unmapped: sigma_rust::Event,
-    mapped: Vec<Option<sigma_rust::Event>>,
+    /// Per field mapping of the table: the record as rules behind that
+    /// mapping see it, as fields (for the prefilter) and as a `sigma-rust`
+    /// event; `None` where the mapping does not apply to this event.
+    mapped: Vec<Option<(serde_json::Map<String, Value>, sigma_rust::Event)>>,
+}
+
+impl PreparedEvent {
+    /// The event as rules reached through a route with `mapping` see it.
+    pub(crate) fn view(
+        &self,
+        mapping: Option<usize>,
+    ) -> Option<(&serde_json::Map<String, Value>, &sigma_rust::Event)> {
+        match mapping {
+            None => Some((&self.flat, &self.unmapped)),
+            Some(i) => self.mapped.get(i)?.as_ref().map(|(f, e)| (f, e)),
+        }
+    }
 }
 
 /// Flatten and convert every event of a bundle once.
@@ -200,7 +224,10 @@ pub fn prepare(bundle: &Bundle, table: &LogsourceTable) -> Vec<PreparedEvent> {
                 .map(|(i, fields)| {
                     table
                         .mapping_applies(i, &source, event_id, action_type.as_deref())
-                        .then(|| to_sigma_event(view::apply_mapping(&flat, fields)))
+                        .then(|| {
+                            let view = view::apply_mapping(&flat, fields);
+                            (view.clone(), to_sigma_event(view))
+                        })
                 })
                 .collect();
             PreparedEvent {
@@ -230,11 +257,7 @@ impl SigmaRule {
     /// The value of `field` in an event as this rule sees it (through the
     /// field mapping of the route that delivers the event), as text.
     pub fn field_value(&self, event: &PreparedEvent, field: &str) -> Option<String> {
-        let route = self
-            .routes
-            .iter()
-            .find(|r| r.accepts(&event.source, event.event_id, event.action_type.as_deref()));
-        let value = match route.and_then(|r| r.fields.get(field)) {
+        let value = match self.route_for(event).and_then(|r| r.fields.get(field)) {
             Some(source) => view::mapped_value(&event.flat, source)?,
             None => event.flat.get(field)?.clone(),
         };
@@ -246,7 +269,10 @@ impl SigmaRule {
         }
     }
 
-    /// Indices of the events this rule matches.
+    /// Indices of the events this rule matches, by evaluating it on every
+    /// event its logsource routes to it. [`SigmaMatcher`](super::matcher::SigmaMatcher)
+    /// gives the same answer for many rules at once, faster; this is the
+    /// reference it is tested against.
     pub fn hits(&self, events: &[PreparedEvent]) -> Vec<usize> {
         events
             .iter()
@@ -256,21 +282,21 @@ impl SigmaRule {
             .collect()
     }
 
-    fn matches(&self, event: &PreparedEvent) -> bool {
-        let Some(route) = self
-            .routes
+    /// The route that delivers `event` to this rule: the first that accepts it.
+    pub fn route_for(&self, event: &PreparedEvent) -> Option<&Route> {
+        self.routes
             .iter()
             .find(|r| r.accepts(&event.source, event.event_id, event.action_type.as_deref()))
-        else {
-            return false;
-        };
-        let view = match route.mapping {
-            Some(i) => match event.mapped.get(i).and_then(Option::as_ref) {
-                Some(v) => v,
-                None => return false,
-            },
-            None => &event.unmapped,
-        };
+    }
+
+    fn matches(&self, event: &PreparedEvent) -> bool {
+        self.route_for(event)
+            .and_then(|route| event.view(route.mapping))
+            .is_some_and(|(_, view)| self.rule.is_match(view))
+    }
+
+    /// Exact `sigma-rust` evaluation on one view of an event.
+    pub(crate) fn is_match(&self, view: &sigma_rust::Event) -> bool {
         self.rule.is_match(view)
     }
 }

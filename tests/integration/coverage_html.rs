@@ -116,7 +116,7 @@ fn shipped_coverage() -> Coverage {
         &bundles,
         &Config::default(),
         &LogsourceTable::builtin(),
-        &mut || {},
+        &|| {},
     );
     let headers: Vec<(String, &rulecheck::bundle::Header)> = bundles
         .iter()

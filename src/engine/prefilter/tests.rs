@@ -1,0 +1,162 @@
+use super::*;
+
+fn req(detection: &str) -> Requirement {
+    let doc: Yaml = serde_norway::from_str(detection).unwrap();
+    requirement(&doc)
+}
+
+fn w(field: Option<&str>, literal: &str) -> Witness {
+    Witness {
+        field: field.map(str::to_string),
+        literal: literal.to_string(),
+    }
+}
+
+#[test]
+fn pieces_follow_sigma_wildcards_and_escapes() {
+    // `\*` is an escaped star, as the Sigma specification and sigma-rust read it.
+    assert_eq!(pieces("*\\Temp\\*.ps1", false), vec!["\\temp*.ps1"]);
+    assert_eq!(pieces("*\\Temp\\\\*.ps1", false), vec!["\\temp\\", ".ps1"]);
+    assert_eq!(pieces("a\\*b?c", false), vec!["a*b", "c"]);
+    assert_eq!(pieces("C:\\\\x", false), vec!["c:\\x"]);
+    assert_eq!(pieces("Ünïcode-x", false), vec!["n", "code-x"]);
+    assert_eq!(pieces(" -enc /x", true), vec![" ", "enc ", "x"]);
+    assert!(pieces("*", false).is_empty());
+}
+
+#[test]
+fn and_keeps_the_most_selective_side() {
+    let r = req(
+        "s:\n  Image|endswith: '\\cmd.exe'\n  CommandLine|contains: ' /c whoami'\ncondition: s\n",
+    );
+    assert_eq!(
+        r,
+        Requirement::AnyOf(vec![w(Some("CommandLine"), " /c whoami")])
+    );
+}
+
+#[test]
+fn lists_and_or_take_the_union() {
+    let r = req(
+        "a:\n  Image|endswith:\n    - '\\a.exe'\n    - '\\b.exe'\nb:\n  - 'mimikatz'\ncondition: a or b\n",
+    );
+    assert_eq!(
+        r,
+        Requirement::AnyOf(vec![
+            w(None, "mimikatz"),
+            w(Some("Image"), "\\a.exe"),
+            w(Some("Image"), "\\b.exe"),
+        ])
+    );
+}
+
+#[test]
+fn negations_regexes_and_numbers_give_no_requirement_on_their_own() {
+    for d in [
+        "f:\n  Image: x\ncondition: not f\n",
+        "s:\n  CommandLine|re: 'a.b'\ncondition: s\n",
+        "s:\n  EventID: 4688\ncondition: s\n",
+        "s:\n  CommandLine|base64offset|contains: 'IEX'\ncondition: s\n",
+        "s:\n  Image: '*'\ncondition: s\n",
+        "s:\n  Image: x\ncondition: s | count() > 5\n",
+        "s:\n  Image: x\nt:\n  Image|re: y\ncondition: s or t\n",
+    ] {
+        assert_eq!(req(d), Requirement::Always, "{d}");
+    }
+}
+
+#[test]
+fn a_negated_filter_leaves_the_selection_requirement() {
+    let r = req("s:\n  Image|endswith: '\\x.exe'\nf:\n  User: SYSTEM\ncondition: s and not f\n");
+    assert_eq!(r, Requirement::AnyOf(vec![w(Some("Image"), "\\x.exe")]));
+}
+
+#[test]
+fn of_patterns_union_or_pick_one() {
+    let d =
+        "sel_a:\n  Image: '*\\aaa.exe'\nsel_b:\n  Image: '*\\bb.exe'\nfilter:\n  Image: zzzzzz\n";
+    assert_eq!(
+        req(&format!("{d}condition: 1 of sel_* and not filter\n")),
+        Requirement::AnyOf(vec![
+            w(Some("Image"), "\\aaa.exe"),
+            w(Some("Image"), "\\bb.exe")
+        ])
+    );
+    assert_eq!(
+        req(&format!("{d}condition: all of sel_*\n")),
+        Requirement::AnyOf(vec![w(Some("Image"), "\\aaa.exe")])
+    );
+    // `1 of them` covers the filter too, so its literal joins the union.
+    let Requirement::AnyOf(them) = req(&format!("{d}condition: 1 of them\n")) else {
+        panic!()
+    };
+    assert_eq!(them.len(), 3);
+    assert_eq!(
+        req(&format!("{d}condition: 1 of nothing_*\n")),
+        Requirement::Always
+    );
+}
+
+#[test]
+fn all_modifier_needs_only_one_value_and_windash_splits() {
+    let r = req(
+        "s:\n  CommandLine|contains|all:\n    - ' -nop'\n    - 'downloadstring'\ncondition: s\n",
+    );
+    assert_eq!(
+        r,
+        Requirement::AnyOf(vec![w(Some("CommandLine"), "downloadstring")])
+    );
+    let r = req("s:\n  CommandLine|windash|contains: ' -urlcache '\ncondition: s\n");
+    assert_eq!(
+        r,
+        Requirement::AnyOf(vec![w(Some("CommandLine"), "urlcache ")])
+    );
+}
+
+#[test]
+fn conditions_in_a_list_are_alternatives() {
+    let r = req("a:\n  Image: aaaa\nb:\n  Image|re: x\ncondition:\n  - a\n  - b\n");
+    assert_eq!(r, Requirement::Always);
+}
+
+fn view(v: serde_json::Value) -> Map<String, Value> {
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn the_index_finds_witnesses_per_field_ignoring_case() {
+    let reqs = [
+        req("s:\n  Image|endswith: '\\cmd.exe'\ncondition: s\n"),
+        req("s:\n  - mimikatz\ncondition: s\n"),
+        req("s:\n  Image|re: x\ncondition: s\n"),
+        req("s:\n  Process.Name: evil\ncondition: s\n"),
+    ];
+    let (index, per_rule) = LiteralIndex::build(&reqs);
+    assert!(per_rule[2].is_none());
+    let holds = |v: serde_json::Value, rule: usize| {
+        let mut found = index.found();
+        index.present(&view(v), &mut found);
+        per_rule[rule]
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|&id| found.contains(id))
+    };
+    assert!(holds(
+        serde_json::json!({"Image": "C:\\Windows\\System32\\CMD.EXE"}),
+        0
+    ));
+    // The literal in another field is not the rule's witness.
+    assert!(!holds(serde_json::json!({"ParentImage": "C:\\cmd.exe"}), 0));
+    assert!(holds(serde_json::json!({"x": ["a", {"y": "MimiKatz"}]}), 1));
+    assert!(!holds(serde_json::json!({"x": 12}), 1));
+    // Values whose text sigma-rust may write differently count as holding it.
+    assert!(holds(serde_json::json!({"Image": 1.5}), 0));
+    assert!(holds(serde_json::json!({"Image": null}), 0));
+    // Non-ASCII text is lowercased as sigma-rust does before the search.
+    assert!(holds(serde_json::json!({"Image": "D:\\É\\CMD.exe"}), 0));
+    // Dotted names may resolve into a nested object.
+    assert!(holds(serde_json::json!({"Process": {"Name": "x"}}), 3));
+    assert!(!holds(serde_json::json!({"Process.Name": "benign"}), 3));
+    assert!(holds(serde_json::json!({"Process.Name": "EVIL"}), 3));
+}
