@@ -10,12 +10,15 @@
 //!
 //! Soundness is the whole point: a witness must be present whenever
 //! `sigma-rust` would match. The extraction therefore mirrors `sigma-rust`'s
-//! own reading of values (wildcard tokenisation with `\` escapes, lowercase
-//! comparison unless `|cased`), keeps only ASCII pieces (Unicode lowercasing
-//! can change a character's length or turn it into ASCII), and whenever it is
-//! unsure it either picks a shorter piece or gives up on the rule. The
-//! event-side check in [`LiteralIndex::present`] is equally conservative with
-//! values that are not strings.
+//! own reading of values: wildcard tokenisation with `\` escapes, and
+//! lowercasing character by character (`char::to_lowercase`) on both the
+//! pattern and the value, so that a pattern matching a value makes the
+//! lowercased piece a substring of the lowercased value — with `|cased` too,
+//! since lowercasing preserves substrings. Values that are not strings are
+//! searched in the text `sigma-rust` compares them as. Whenever it is unsure
+//! the extraction picks a shorter piece or gives up on the rule, and the
+//! event-side check in [`LiteralIndex::present`] counts lists and objects as
+//! holding every witness of their field.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,7 +31,7 @@ use serde_norway::Value as Yaml;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Witness {
     pub field: Option<String>,
-    /// Lowercase ASCII, never empty.
+    /// Lowercased character by character, never empty.
     pub literal: String,
 }
 
@@ -192,8 +195,8 @@ fn value_witness(field: Option<String>, value: &Yaml, windash: bool) -> Req {
 
 /// The pieces of a Sigma value that any matching text contains, lowercased:
 /// the runs between wildcards (`*`, `?`; `\*`, `\?` and `\\` are escapes, as
-/// in `sigma-rust`), split further at non-ASCII characters and, for
-/// `|windash`, at the characters it may substitute.
+/// in `sigma-rust`), split further, for `|windash`, at the characters it may
+/// substitute.
 pub fn pieces(text: &str, windash: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut piece = String::new();
@@ -220,10 +223,10 @@ pub fn pieces(text: &str, windash: bool) -> Vec<String> {
                     piece.push('\\');
                     escaped = false;
                 }
-                if !c.is_ascii() || (windash && c == '-') || (windash && c == '/') {
+                if windash && matches!(c, '-' | '/' | '–' | '—' | '―') {
                     flush(&mut piece);
                 } else {
-                    piece.push(c.to_ascii_lowercase());
+                    piece.extend(c.to_lowercase());
                 }
             }
         }
@@ -503,9 +506,8 @@ impl LiteralIndex {
         }
     }
 
-    /// Record in `found` (cleared first) which witnesses `view` holds. Values
-    /// whose text `sigma-rust` might render differently (floats, booleans,
-    /// null, lists, objects) count as holding every witness of their field.
+    /// Record in `found` (cleared first) which witnesses `view` holds. Lists
+    /// and objects in a field count as holding every witness of the field.
     pub fn present(&self, view: &Map<String, Value>, found: &mut Found) {
         found.clear();
         for (key, value) in view {
@@ -539,6 +541,8 @@ impl FieldLiterals {
 
     fn scan_text(&self, text: &str, found: &mut Found) {
         let lowered;
+        // ASCII text needs no copy: the automaton ignores ASCII case, and an
+        // ASCII text cannot hold a non-ASCII literal.
         let haystack = if text.is_ascii() {
             text
         } else {
@@ -557,8 +561,21 @@ impl FieldLiterals {
     fn scan_field(&self, value: &Value, found: &mut Found) {
         match value {
             Value::String(s) => self.scan_text(s, found),
-            Value::Number(n) if n.is_i64() || n.is_u64() => self.scan_text(&n.to_string(), found),
-            _ => self.mark_all(found),
+            // The text `sigma-rust` gives other scalars (`value_to_string`).
+            Value::Number(n) => {
+                let text = if let Some(i) = n.as_i64() {
+                    i.to_string()
+                } else if let Some(u) = n.as_u64() {
+                    u.to_string()
+                } else {
+                    n.as_f64().map(|f| f.to_string()).unwrap_or_default()
+                };
+                self.scan_text(&text, found);
+            }
+            Value::Bool(b) => self.scan_text(if *b { "true" } else { "false" }, found),
+            // Null reads as the empty text, which holds no literal.
+            Value::Null => {}
+            Value::Array(_) | Value::Object(_) => self.mark_all(found),
         }
     }
 

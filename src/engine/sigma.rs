@@ -295,6 +295,12 @@ impl SigmaRule {
             .is_some_and(|(_, view)| self.rule.is_match(view))
     }
 
+    /// Whether the rule matches the event's unmapped record, whatever its
+    /// logsource: the plain `sigma-rust` loop benchmarks compare against.
+    pub fn matches_unrouted(&self, event: &PreparedEvent) -> bool {
+        self.rule.is_match(&event.unmapped)
+    }
+
     /// Exact `sigma-rust` evaluation on one view of an event.
     pub(crate) fn is_match(&self, view: &sigma_rust::Event) -> bool {
         self.rule.is_match(view)

@@ -18,6 +18,7 @@ mod regression_tests;
 mod reports;
 mod schema_conformance;
 mod shipped_content;
+mod sigma_scale;
 mod sigmahq_corpus;
 mod snapshot_gate;
 

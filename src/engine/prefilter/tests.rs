@@ -19,7 +19,8 @@ fn pieces_follow_sigma_wildcards_and_escapes() {
     assert_eq!(pieces("*\\Temp\\\\*.ps1", false), vec!["\\temp\\", ".ps1"]);
     assert_eq!(pieces("a\\*b?c", false), vec!["a*b", "c"]);
     assert_eq!(pieces("C:\\\\x", false), vec!["c:\\x"]);
-    assert_eq!(pieces("Ünïcode-x", false), vec!["n", "code-x"]);
+    assert_eq!(pieces("Ünïcode-x", false), vec!["ünïcode-x"]);
+    assert_eq!(pieces("😀", false), vec!["😀"]);
     assert_eq!(pieces(" -enc /x", true), vec![" ", "enc ", "x"]);
     assert!(pieces("*", false).is_empty());
 }
@@ -130,6 +131,8 @@ fn the_index_finds_witnesses_per_field_ignoring_case() {
         req("s:\n  - mimikatz\ncondition: s\n"),
         req("s:\n  Image|re: x\ncondition: s\n"),
         req("s:\n  Process.Name: evil\ncondition: s\n"),
+        req("s:\n  Flag: 'TRUE'\n  Ratio|endswith: '.5'\ncondition: s\n"),
+        req("s:\n  CommandLine|contains: 'İ😀'\ncondition: s\n"),
     ];
     let (index, per_rule) = LiteralIndex::build(&reqs);
     assert!(per_rule[2].is_none());
@@ -150,13 +153,19 @@ fn the_index_finds_witnesses_per_field_ignoring_case() {
     assert!(!holds(serde_json::json!({"ParentImage": "C:\\cmd.exe"}), 0));
     assert!(holds(serde_json::json!({"x": ["a", {"y": "MimiKatz"}]}), 1));
     assert!(!holds(serde_json::json!({"x": 12}), 1));
-    // Values whose text sigma-rust may write differently count as holding it.
-    assert!(holds(serde_json::json!({"Image": 1.5}), 0));
-    assert!(holds(serde_json::json!({"Image": null}), 0));
+    // Other scalars are searched as the text sigma-rust compares them as.
+    assert!(!holds(serde_json::json!({"Image": 1.5}), 0));
+    assert!(!holds(serde_json::json!({"Image": null}), 0));
+    assert!(holds(serde_json::json!({"Image": ["x"]}), 0));
     // Non-ASCII text is lowercased as sigma-rust does before the search.
     assert!(holds(serde_json::json!({"Image": "D:\\É\\CMD.exe"}), 0));
     // Dotted names may resolve into a nested object.
     assert!(holds(serde_json::json!({"Process": {"Name": "x"}}), 3));
     assert!(!holds(serde_json::json!({"Process.Name": "benign"}), 3));
     assert!(holds(serde_json::json!({"Process.Name": "EVIL"}), 3));
+    assert!(holds(serde_json::json!({"Flag": true}), 4));
+    assert!(!holds(serde_json::json!({"Flag": false}), 4));
+    // Non-ASCII literals: lowercased as sigma-rust lowercases, both sides.
+    assert!(holds(serde_json::json!({"CommandLine": "echo İ😀!"}), 5));
+    assert!(!holds(serde_json::json!({"CommandLine": "echo I😀!"}), 5));
 }

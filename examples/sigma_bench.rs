@@ -1,0 +1,188 @@
+//! Sigma evaluation at SigmaHQ scale: SigmaHQ `rules/` against generated
+//! bundles plus SigmaHQ's regression EVTX, evaluated by
+//!
+//! 1. rulecheck's matcher (routing + literal prefilter + `sigma-rust`), one
+//!    thread and all cores;
+//! 2. the same matcher without the prefilter (routing only), on a sample;
+//! 3. the plain `sigma-rust` loop — every rule on every event — on the same
+//!    sample;
+//!
+//! and checks that 1 and 2 find identical matches on the sample. It can also
+//! write the events, flattened as rules see them, as JSON Lines for other
+//! evaluators (`--export PATH`, used by `scripts/bench_sigma.sh` for rsigma).
+//!
+//! ```sh
+//! cargo run --release --example sigma_bench -- [--events N] [--sample M] [--export PATH]
+//! ```
+//! Defaults: 100,000 generated events, a 2,000-event sample (every k-th event).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use rulecheck::engine::{Placeholders, PreparedEvent, RuleLoader, SigmaMatcher, prepare};
+use rulecheck::sigma_workload::{evtx_bundles, generated_bundles, load_rules, peak_rss_bytes};
+
+struct Args {
+    events: usize,
+    sample: usize,
+    export: Option<PathBuf>,
+    corpus: PathBuf,
+}
+
+fn args() -> Args {
+    let mut out = Args {
+        events: 100_000,
+        sample: 2_000,
+        export: None,
+        corpus: std::env::var_os("RULECHECK_CORPORA")
+            .map_or_else(|| PathBuf::from("../shared/corpora"), PathBuf::from),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{a} needs a value"));
+        match a.as_str() {
+            "--events" => out.events = value().parse().expect("--events N"),
+            "--sample" => out.sample = value().parse().expect("--sample M"),
+            "--export" => out.export = Some(PathBuf::from(value())),
+            "--corpus" => out.corpus = PathBuf::from(value()),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    out
+}
+
+fn main() {
+    let args = args();
+    let sigmahq = args.corpus.join("sigmahq");
+    if !sigmahq.join("rules").is_dir() {
+        eprintln!(
+            "note: {} not found (set RULECHECK_CORPORA); nothing to measure",
+            sigmahq.display()
+        );
+        return;
+    }
+    let loader = RuleLoader::new(&Placeholders::builtin());
+    let corpus = load_rules(&sigmahq.join("rules"), &loader);
+    println!(
+        "rules: {} Sigma detection rules loaded ({} files not loaded or not detection rules) in {:.3} s",
+        corpus.rules.len(),
+        corpus.not_loaded,
+        corpus.load_time.as_secs_f64()
+    );
+    report_rss("after loading the rules");
+
+    let started = Instant::now();
+    let mut bundles = generated_bundles(args.events);
+    let generated: usize = bundles.iter().map(|b| b.events.len()).sum();
+    let generated_bundles = bundles.len();
+    let real = evtx_bundles(&sigmahq.join("regression_data"), &loader.logsources);
+    let real_events: usize = real.iter().map(|b| b.events.len()).sum();
+    bundles.extend(real);
+    let prepared: Vec<Vec<PreparedEvent>> = bundles
+        .iter()
+        .map(|b| prepare(b, &loader.logsources))
+        .collect();
+    let total: usize = prepared.iter().map(Vec::len).sum();
+    println!(
+        "events: {total} ({generated} generated in {} bundles, {real_events} from regression EVTX), built and prepared in {:.2} s",
+        generated_bundles,
+        started.elapsed().as_secs_f64()
+    );
+    report_rss("after preparing the events");
+    if let Some(path) = &args.export {
+        export(path, &prepared);
+    }
+
+    let matcher = SigmaMatcher::new(&corpus.rules, true);
+    let count = |hits: &[Vec<Vec<usize>>]| -> usize { hits.iter().flatten().map(Vec::len).sum() };
+    let run = |threads: usize, m: &SigmaMatcher<'_>, events: &[&[PreparedEvent]]| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        let start = Instant::now();
+        let hits: Vec<Vec<Vec<usize>>> =
+            pool.install(|| events.par_iter().map(|e| m.hits(e)).collect());
+        (start.elapsed().as_secs_f64(), hits)
+    };
+    let all: Vec<&[PreparedEvent]> = prepared.iter().map(Vec::as_slice).collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (t1, hits1) = run(1, &matcher, &all);
+    let (tn, hitsn) = run(cores, &matcher, &all);
+    assert_eq!(hits1, hitsn, "thread count changed the matches");
+    println!(
+        "rulecheck, 1 thread:   {:>10.0} events/s ({t1:.2} s), {} matches",
+        total as f64 / t1,
+        count(&hits1)
+    );
+    println!(
+        "rulecheck, {cores} threads:  {:>10.0} events/s ({tn:.2} s), {} matches",
+        total as f64 / tn,
+        count(&hitsn)
+    );
+
+    // The sample: every k-th event of every bundle, so each source is represented.
+    let step = (total / args.sample.max(1)).max(1);
+    let sample: Vec<Vec<PreparedEvent>> = bundles
+        .iter()
+        .map(|b| {
+            let mut thin = b.clone();
+            thin.events = thin.events.into_iter().step_by(step).collect();
+            prepare(&thin, &loader.logsources)
+        })
+        .collect();
+    let sample_refs: Vec<&[PreparedEvent]> = sample.iter().map(Vec::as_slice).collect();
+    let sampled: usize = sample.iter().map(Vec::len).sum();
+    let unfiltered = SigmaMatcher::new(&corpus.rules, false);
+    let (tp, with) = run(1, &matcher, &sample_refs);
+    let (tr, without) = run(1, &unfiltered, &sample_refs);
+    println!(
+        "sample of {sampled} events (every {step}th): with prefilter {:.0} events/s, {} matches; routing only {:.0} events/s, {} matches",
+        sampled as f64 / tp,
+        count(&with),
+        sampled as f64 / tr,
+        count(&without)
+    );
+    assert_eq!(with, without, "the prefilter changed the matches");
+    println!("prefilter: identical matches on the sample");
+
+    // The plain sigma-rust loop: every rule on every event, no routing.
+    let start = Instant::now();
+    let mut brute = 0usize;
+    for events in &sample {
+        for e in events {
+            brute += corpus
+                .rules
+                .iter()
+                .filter(|r| r.matches_unrouted(e))
+                .count();
+        }
+    }
+    let tb = start.elapsed().as_secs_f64();
+    println!(
+        "plain sigma-rust loop (every rule on every event): {:.1} events/s ({tb:.2} s), {brute} matches",
+        sampled as f64 / tb
+    );
+    report_rss("at the end");
+}
+
+fn report_rss(when: &str) {
+    if let Some(rss) = peak_rss_bytes() {
+        println!("peak RSS {when}: {} MB", rss / 1_000_000);
+    }
+}
+
+/// Write each event's unmapped view (the flattened record) as one JSON line.
+fn export(path: &std::path::Path, prepared: &[Vec<PreparedEvent>]) {
+    use std::io::Write;
+    let file = std::fs::File::create(path).expect("create export file");
+    let mut out = std::io::BufWriter::new(file);
+    for e in prepared.iter().flatten() {
+        serde_json::to_writer(&mut out, &e.flat).expect("write");
+        out.write_all(b"\n").expect("write");
+    }
+    out.flush().expect("flush");
+    println!("exported to {}", path.display());
+}
