@@ -3,7 +3,7 @@
 //! A rule's *requirement* is a set of witnesses — a field (or any field, for
 //! keywords) and a piece of text — such that the rule can match an event only
 //! if the event holds at least one of them: the field's value contains the
-//! text, ignoring ASCII case. Rules whose logic gives no such guarantee (a
+//! text once both are lowercased. Rules whose logic gives no such guarantee (a
 //! negation on its own, a regular expression, a numeric comparison, a
 //! base64-encoded value …) get [`Requirement::Always`] and are always
 //! evaluated.
