@@ -17,6 +17,21 @@ pub fn step(id: &str, technique: Option<&str>, class: Class) -> NarrativeStep {
     }
 }
 
+/// An event of `source` with no step, technique or class, as imported real
+/// records are labelled.
+pub fn unlabelled_event(source: &str, record: serde_json::Value) -> EventLine {
+    EventLine {
+        labels: Labels {
+            source: source.into(),
+            step: None,
+            technique: None,
+            class: Class::Unknown,
+            ingestion_time: None,
+        },
+        record,
+    }
+}
+
 /// A bundle with one event per narrative step: `office` (benign), `ps`
 /// (T1059.001), `runkey` (T1547.001).
 pub fn bundle() -> Bundle {

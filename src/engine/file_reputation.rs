@@ -176,21 +176,16 @@ fn min_time(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::{Class, EventLine, Labels};
+    use crate::bundle::EventLine;
+    use crate::test_support::unlabelled_event;
     use serde_json::json;
 
     fn row(file: &str, folder: &str, sha1: &str) -> EventLine {
-        EventLine {
-            labels: Labels {
-                source: "DeviceProcessEvents".into(),
-                step: None,
-                technique: None,
-                class: Class::Unknown,
-                ingestion_time: None,
-            },
-            record: json!({"Timestamp": "2026-03-02T09:14:00Z", "FileName": file, "FolderPath": folder,
+        unlabelled_event(
+            "DeviceProcessEvents",
+            json!({"Timestamp": "2026-03-02T09:14:00Z", "FileName": file, "FolderPath": folder,
                 "SHA1": sha1, "SHA256": format!("{sha1}00"), "InitiatingProcessFileName": "", "InitiatingProcessSHA1": ""}),
-        }
+        )
     }
 
     #[test]

@@ -106,30 +106,11 @@ impl<'r> SigmaMatcher<'r> {
     }
 }
 
-/// Evaluate `rules` one by one without the prefilter: the reference
-/// [`SigmaMatcher`] must agree with.
-pub fn reference_hits(rules: &[SigmaRule], events: &[PreparedEvent]) -> Vec<Vec<usize>> {
-    rules.iter().map(|r| r.hits(events)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::{Class, EventLine, Labels};
     use crate::engine::{Placeholders, RuleLoader, prepare};
-
-    fn event(source: &str, record: serde_json::Value) -> EventLine {
-        EventLine {
-            labels: Labels {
-                source: source.into(),
-                step: None,
-                technique: None,
-                class: Class::Unknown,
-                ingestion_time: None,
-            },
-            record,
-        }
-    }
+    use crate::test_support::unlabelled_event as event;
 
     #[test]
     fn routing_and_prefilter_agree_with_rule_by_rule_evaluation() {
@@ -168,7 +149,8 @@ mod tests {
         }
         bundle.events = lines;
         let events = prepare(&bundle, &loader.logsources);
-        let reference = reference_hits(&rules, &events);
+        // The reference: each rule on its own, no prefilter.
+        let reference: Vec<Vec<usize>> = rules.iter().map(|r| r.hits(&events)).collect();
         assert!(reference[0].len() >= 1000, "{}", reference[0].len());
         assert!(reference[2].is_empty());
         assert!(!reference[3].is_empty());
@@ -178,5 +160,12 @@ mod tests {
                 reference
             );
         }
+        // 3,000 events are six chunks: one thread or several, same answer.
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let matcher = SigmaMatcher::new(&rules, true);
+        assert_eq!(one_thread.install(|| matcher.hits(&events)), reference);
     }
 }

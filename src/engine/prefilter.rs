@@ -310,11 +310,8 @@ impl ConditionParser<'_> {
             self.at += 1;
             sides.push(self.and()?);
         }
-        Ok(if sides.len() == 1 {
-            sides.pop().flatten()
-        } else {
-            or_all(sides)
-        })
+        // One side alone is its own union.
+        Ok(or_all(sides))
     }
 
     fn and(&mut self) -> Parsed {

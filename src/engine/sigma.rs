@@ -411,7 +411,6 @@ mod located_tests {
 
     #[test]
     fn one_rule_reads_defender_rows_through_the_mapping() {
-        use crate::bundle::{Class, EventLine, Labels};
         let loader = RuleLoader::new(&Placeholders::default());
         let rule = loader
             .load_sigma(
@@ -419,20 +418,16 @@ mod located_tests {
                 "title: T\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  s:\n    Image|endswith: '\\powershell.exe'\n    ParentImage|endswith: '\\WINWORD.EXE'\n    User|endswith: '\\alice.mercer'\n  condition: s\n",
             )
             .unwrap();
-        let row = |action: &str| EventLine {
-            labels: Labels {
-                source: "DeviceProcessEvents".into(),
-                step: None,
-                technique: None,
-                class: Class::Unknown,
-                ingestion_time: None,
-            },
-            record: serde_json::json!({
-                "Timestamp": "2026-03-02T09:14:39.5974810Z", "ActionType": action,
-                "FolderPath": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-                "AccountDomain": "northwind", "AccountName": "alice.mercer",
-                "InitiatingProcessFolderPath": "c:\\program files\\microsoft office\\root\\office16\\winword.exe"
-            }),
+        let row = |action: &str| {
+            crate::test_support::unlabelled_event(
+                "DeviceProcessEvents",
+                serde_json::json!({
+                    "Timestamp": "2026-03-02T09:14:39.5974810Z", "ActionType": action,
+                    "FolderPath": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+                    "AccountDomain": "northwind", "AccountName": "alice.mercer",
+                    "InitiatingProcessFolderPath": "c:\\program files\\microsoft office\\root\\office16\\winword.exe"
+                }),
+            )
         };
         let mut bundle = crate::bundle::bundle_from_records("d", vec![], &loader.logsources);
         bundle.events = vec![row("ProcessCreated"), row("OpenProcess")];

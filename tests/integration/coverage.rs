@@ -73,8 +73,7 @@ fn coverage_output_that_cannot_be_written_exits_2() {
 
 #[test]
 fn attack_update_regenerates_the_shipped_table() {
-    let Some(corpora) = corpora() else {
-        eprintln!("note: ../shared/corpora not found; attack update check skipped");
+    let Some(corpora) = corpora_or_skip("attack update check") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -8,8 +8,7 @@ use rulecheck::kql_corpus::{measure, merge_bundles, read_corpus};
 
 #[test]
 fn real_queries_parse_and_run_against_generated_bundles() {
-    let Some(corpora) = corpora() else {
-        eprintln!("note: ../shared/corpora not found; KQL corpus check skipped");
+    let Some(corpora) = corpora_or_skip("KQL corpus check") else {
         return;
     };
     let path = corpora.join("kql/queries.jsonl");

@@ -41,6 +41,16 @@ pub fn corpora() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
+/// The corpora, or `None` after a note on stderr that `what` is skipped:
+/// corpus tests pass on machines without `../shared`.
+pub fn corpora_or_skip(what: &str) -> Option<PathBuf> {
+    let found = corpora();
+    if found.is_none() {
+        eprintln!("note: ../shared/corpora not found (set RULECHECK_CORPORA); {what} skipped");
+    }
+    found
+}
+
 pub fn fixtures() -> PathBuf {
     repo().join("tests/fixtures")
 }

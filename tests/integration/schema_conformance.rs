@@ -115,10 +115,7 @@ fn all_actions_bundle() -> String {
 
 #[test]
 fn rendered_records_match_the_real_schemas() {
-    let Some(corpora) = corpora() else {
-        eprintln!(
-            "note: ../shared/corpora not found (set RULECHECK_CORPORA); schema conformance skipped"
-        );
+    let Some(corpora) = corpora_or_skip("schema conformance") else {
         return;
     };
     let text = all_actions_bundle();
@@ -233,8 +230,7 @@ fn table_rows_have_their_tables_columns_and_types() {
 /// but every column they list is in the shipped schema, in the same order.
 #[test]
 fn table_schemas_agree_with_the_ossem_defender_dictionaries() {
-    let Some(corpora) = corpora() else {
-        eprintln!("note: ../shared/corpora not found; OSSEM table check skipped");
+    let Some(corpora) = corpora_or_skip("OSSEM table check") else {
         return;
     };
     // Renamed by Microsoft since OSSEM's dictionary was written.

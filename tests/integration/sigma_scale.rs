@@ -15,10 +15,7 @@ use super::*;
 
 #[test]
 fn the_prefilter_changes_no_match_over_the_sigmahq_corpus() {
-    let Some(corpora) = corpora() else {
-        eprintln!(
-            "note: ../shared/corpora not found (set RULECHECK_CORPORA); prefilter soundness test skipped"
-        );
+    let Some(corpora) = corpora_or_skip("prefilter soundness test") else {
         return;
     };
     let sigmahq = corpora.join("sigmahq");

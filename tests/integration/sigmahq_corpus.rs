@@ -5,10 +5,7 @@ use super::*;
 
 #[test]
 fn every_sigmahq_rule_loads() {
-    let Some(corpora) = corpora() else {
-        eprintln!(
-            "note: ../shared/corpora not found (set RULECHECK_CORPORA); SigmaHQ corpus test skipped"
-        );
+    let Some(corpora) = corpora_or_skip("SigmaHQ corpus test") else {
         return;
     };
     let sigmahq = corpora.join("sigmahq");
@@ -43,10 +40,7 @@ fn every_sigmahq_rule_loads() {
 /// data and nothing else.
 #[test]
 fn sigmahq_regression_tests_pass() {
-    let Some(corpora) = corpora() else {
-        eprintln!(
-            "note: ../shared/corpora not found (set RULECHECK_CORPORA); SigmaHQ regression test skipped"
-        );
+    let Some(corpora) = corpora_or_skip("SigmaHQ regression test") else {
         return;
     };
     let sigmahq = corpora.join("sigmahq");
@@ -100,8 +94,7 @@ fn sigmahq_regression_tests_pass() {
 /// is reported with its number while the readable ones are kept.
 #[test]
 fn evtx_records_are_read_and_a_corrupt_record_is_named() {
-    let Some(corpora) = corpora() else {
-        eprintln!("note: ../shared/corpora not found (set RULECHECK_CORPORA); EVTX test skipped");
+    let Some(corpora) = corpora_or_skip("EVTX test") else {
         return;
     };
     let sigmahq = corpora.join("sigmahq");
