@@ -91,6 +91,9 @@ pub struct CoverageArgs {
     /// Write the report to this file (atomically) instead of stdout.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -198,6 +201,21 @@ pub struct TestArgs {
     /// instead of failing on differences; refused when CI=true.
     #[arg(long)]
     pub accept: bool,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+/// Where results are cached between runs (docs/cli.md, "The result cache").
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Evaluate every rule on every bundle; neither read nor write the result cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Directory of the result cache [default: .rulecheck/cache].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The formats of `rulecheck test`'s report on stdout. A type of its own so the

@@ -27,13 +27,22 @@ pub fn run(ui: &Ui, args: CoverageArgs) -> std::io::Result<Status> {
     }
     loaded.warn_unrouted(ui);
     loaded.test_bundles(ui, &args.bundles, &config, &loader.logsources);
+    let store = super::cache_dir::open(ui, &args.cache, &loader, &loaded.kql_fixtures);
+    let cache = store
+        .as_ref()
+        .map(|(store, context)| crate::cache::ResultCache::new(store, *context));
     let results = crate::testrun::run_tests(
         &loaded.rule_set(),
         &loaded.bundles,
         &config,
         &loader.logsources,
+        cache.as_ref(),
         &|| {},
     );
+    let cache_stats = cache.map(|c| c.stats());
+    if let (Some((store, _)), Some(stats)) = (store, cache_stats) {
+        super::cache_dir::finish(ui, store, stats);
+    }
     let headers: Vec<(String, &Header)> = loaded
         .bundles
         .iter()

@@ -5,6 +5,7 @@
 pub mod args;
 mod attack;
 mod bundles;
+mod cache_dir;
 mod coverage;
 mod eval;
 pub mod exit;

@@ -8,9 +8,11 @@ use std::path::PathBuf;
 
 use super::Ui;
 use super::args::{TestArgs, TestSelection};
+use super::cache_dir;
 use super::exit::Status;
 use super::inputs::{collect_files, display_path};
 use super::load::{Loaded, load_config, rule_loader};
+use crate::cache::ResultCache;
 use crate::engine::RULE_EXTENSIONS;
 use crate::report::Summary;
 use crate::testrun::run_tests;
@@ -55,15 +57,24 @@ pub fn run(ui: &Ui, args: TestArgs) -> std::io::Result<Status> {
         loaded.test_bundles(ui, &args.bundles, &config, &loader.logsources);
     }
 
+    let store = cache_dir::open(ui, &args.cache, &loader, &loaded.kql_fixtures);
+    let cache = store
+        .as_ref()
+        .map(|(store, context)| ResultCache::new(store, *context));
     let progress = Progress::over_bundles(loaded.bundles.len());
     let mut results = run_tests(
         &loaded.rule_set(),
         &loaded.bundles,
         &config,
         &loader.logsources,
+        cache.as_ref(),
         &|| progress.tick(),
     );
     progress.finish();
+    let cache_stats = cache.map(|c| c.stats());
+    if let (Some((store, _)), Some(stats)) = (store, cache_stats) {
+        cache_dir::finish(ui, store, stats);
+    }
     if let Some(partition) = &partition {
         shard::report_own(&mut loaded, &mut results, partition);
     }
@@ -91,6 +102,7 @@ pub fn run(ui: &Ui, args: TestArgs) -> std::io::Result<Status> {
         &loaded.problems,
     );
     summary.shard = args.shard;
+    summary.cache = cache_stats;
     let mut status = Status::SUCCESS;
     if results.iter().any(|r| r.verdict.outcome.is_failure()) || snapshots.fails() {
         status.raise(Status::FAILURE);

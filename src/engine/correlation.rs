@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use crate::diagnostic::SourceError;
+use crate::digest::Digest;
 use crate::spec::duration::parse_duration_ms;
 use crate::technique::TechniqueId;
 
@@ -114,6 +115,8 @@ pub struct CorrelationRule {
     pub aliases: BTreeMap<String, BTreeMap<String, String>>,
     /// Whether the referenced rules also alert on their own.
     pub generate: bool,
+    /// Digest of the rule's source document, set by the loader (`None`: never cached).
+    pub digest: Option<Digest>,
 }
 
 impl CorrelationRule {
@@ -204,6 +207,7 @@ impl CorrelationRule {
             condition,
             aliases: c.aliases,
             generate: c.generate.or(raw.generate).unwrap_or(false),
+            digest: None,
         })
     }
 

@@ -19,6 +19,7 @@ use super::kql::table::Table;
 use super::kql::value::{KqlType, parse_datetime};
 use crate::bundle::Bundle;
 use crate::diagnostic::SourceError;
+use crate::digest::Digest;
 use crate::technique::{Tactic, TechniqueId};
 
 /// Sentinel's alert trigger: the rule fires when the result's row count
@@ -79,6 +80,8 @@ pub struct KqlRule {
     /// Every table the query reads that rulecheck generates no rows of
     /// (set by [`check`](Self::check)): results that need their rows are empty.
     pub unrendered_tables: Vec<String>,
+    /// Digest of the rule file's text, set by the loader (`None`: never cached).
+    pub digest: Option<Digest>,
 }
 
 /// Keys a `.kql` header may hold (`// key: value` lines before the query).
@@ -177,6 +180,7 @@ impl KqlRule {
                     query_period: None,
                     missing_table: None,
                     unrendered_tables: Vec::new(),
+                    digest: None,
                 })
             }
             _ => Err(errors),
@@ -276,6 +280,7 @@ impl KqlRule {
                     query_period,
                     missing_table: None,
                     unrendered_tables: Vec::new(),
+                    digest: None,
                 })
             }
             _ => Err(errors),

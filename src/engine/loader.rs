@@ -9,6 +9,7 @@ use super::logsource::LogsourceTable;
 use super::sigma::{SigmaRule, parse_sigma_value, split_documents};
 use super::sigma_prep::Placeholders;
 use crate::diagnostic::SourceError;
+use crate::digest::Digest;
 
 /// The extensions of rule files, for directory walks.
 pub const RULE_EXTENSIONS: &[&str] = &["yml", "yaml", "kql"];
@@ -82,7 +83,8 @@ impl RuleLoader {
             let value: serde_norway::Value = serde_norway::from_str(doc)
                 .map_err(|e| vec![SourceError::from_yaml(path, doc, &e).with_help(spec_help)])?;
             if value.get("correlation").is_some() {
-                let rule = CorrelationRule::parse(path, doc, value).map_err(|e| vec![e])?;
+                let mut rule = CorrelationRule::parse(path, doc, value).map_err(|e| vec![e])?;
+                rule.digest = Some(Digest::of(doc.as_bytes()));
                 rules.push(LoadedRule::Correlation(Box::new(rule)));
             } else if is_sentinel(&value) {
                 if documents.len() > 1 {
@@ -118,6 +120,7 @@ impl RuleLoader {
                     .lines()
                     .position(|l| l.starts_with("detection:"))
                     .map(|i| i + 1);
+                rule.digest = Some(Digest::of(doc.as_bytes()));
                 rules.push(LoadedRule::Sigma(Box::new(rule)));
             }
         }
@@ -136,6 +139,7 @@ fn load_kql(
     text: &str,
 ) -> Result<Vec<LoadedRule>, Vec<SourceError>> {
     let mut rule = parsed?;
+    rule.digest = Some(Digest::of(text.as_bytes()));
     match rule.check() {
         Ok(()) => Ok(vec![LoadedRule::Kql(Box::new(rule))]),
         Err(e) => Err(vec![rule.locate(text, e)]),

@@ -43,10 +43,17 @@ impl<'r> SigmaMatcher<'r> {
     /// Per rule (in the order given to [`SigmaMatcher::new`]), the sorted
     /// indices of the events it matches.
     pub fn hits(&self, events: &[PreparedEvent]) -> Vec<Vec<usize>> {
+        self.hits_of(events, None)
+    }
+
+    /// [`hits`](Self::hits) of the rules `wanted` marks (all when `None`);
+    /// the others' lists are empty. A run with a result cache asks only for
+    /// the rules whose results it lacks.
+    pub fn hits_of(&self, events: &[PreparedEvent], wanted: Option<&[bool]>) -> Vec<Vec<usize>> {
         let pairs: Vec<(u32, usize)> = events
             .par_chunks(CHUNK)
             .enumerate()
-            .flat_map_iter(|(chunk, slice)| self.chunk_hits(chunk * CHUNK, slice))
+            .flat_map_iter(|(chunk, slice)| self.chunk_hits(chunk * CHUNK, slice, wanted))
             .collect();
         let mut hits = vec![Vec::new(); self.rules.len()];
         // Pairs arrive in event order, so each rule's list is sorted.
@@ -56,7 +63,12 @@ impl<'r> SigmaMatcher<'r> {
         hits
     }
 
-    fn chunk_hits(&self, offset: usize, events: &[PreparedEvent]) -> Vec<(u32, usize)> {
+    fn chunk_hits(
+        &self,
+        offset: usize,
+        events: &[PreparedEvent],
+        wanted: Option<&[bool]>,
+    ) -> Vec<(u32, usize)> {
         let mut routes: HashMap<RouteKey<'_>, Routed> = HashMap::new();
         let mut found = self.prefilter.as_ref().map(|(index, _)| index.found());
         let mut out = Vec::new();
@@ -70,6 +82,9 @@ impl<'r> SigmaMatcher<'r> {
             // The view whose witnesses `found` holds, if any.
             let mut scanned: Option<Option<usize>> = None;
             for &(mapping, rule) in routed.iter() {
+                if wanted.is_some_and(|w| !w[rule as usize]) {
+                    continue;
+                }
                 let Some((fields, view)) = event.view(mapping) else {
                     continue;
                 };
@@ -167,5 +182,16 @@ mod tests {
             .unwrap();
         let matcher = SigmaMatcher::new(&rules, true);
         assert_eq!(one_thread.install(|| matcher.hits(&events)), reference);
+        // Asking for some rules gives theirs, and nothing for the others.
+        let wanted = [false, true, false, true];
+        let some = matcher.hits_of(&events, Some(&wanted));
+        for (i, hits) in some.iter().enumerate() {
+            let expected = if wanted[i] {
+                reference[i].clone()
+            } else {
+                Vec::new()
+            };
+            assert_eq!(hits, &expected, "rule {i}");
+        }
     }
 }

@@ -9,6 +9,7 @@ use super::sigma_prep::{self, Placeholders};
 use super::view;
 use crate::bundle::Bundle;
 use crate::diagnostic::SourceError;
+use crate::digest::Digest;
 use crate::technique::TechniqueId;
 
 /// A loaded Sigma rule with the metadata the judge and reports need.
@@ -33,6 +34,9 @@ pub struct SigmaRule {
     /// The literals an event must hold for this rule to match it, for the
     /// prefilter of [`SigmaMatcher`](super::matcher::SigmaMatcher).
     pub requirement: Requirement,
+    /// Digest of the rule's source document, set by the loader: the rule's
+    /// key in the result cache (`None`: never cached).
+    pub digest: Option<Digest>,
     rule: sigma_rust::Rule,
 }
 
@@ -144,6 +148,7 @@ pub(crate) fn parse_sigma_value(
         logsource,
         routes,
         requirement,
+        digest: None,
         regression_tests_path: rule
             .custom_fields
             .get("regression_tests_path")

@@ -102,6 +102,9 @@ pub struct Summary {
     /// Set when the run was one shard of several (`--shard`); `rules` then counts the shard's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// What the result cache saved; absent when the run did not use it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<crate::cache::CacheStats>,
 }
 
 impl Summary {
@@ -122,6 +125,7 @@ impl Summary {
             outcomes,
             invalid_inputs: problems.len(),
             shard: None,
+            cache: None,
         }
     }
 

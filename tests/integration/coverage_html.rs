@@ -116,6 +116,7 @@ fn shipped_coverage() -> Coverage {
         &bundles,
         &Config::default(),
         &LogsourceTable::builtin(),
+        None,
         &|| {},
     );
     let headers: Vec<(String, &rulecheck::bundle::Header)> = bundles

@@ -16,6 +16,7 @@ mod lint;
 mod mappings;
 mod regression_tests;
 mod reports;
+mod result_cache;
 mod schema_conformance;
 mod shipped_content;
 mod sigma_scale;
