@@ -64,21 +64,32 @@ pub fn load_rules(dir: &Path, loader: &RuleLoader) -> RuleCorpus {
 /// The built-in library generated with seeds 1, 2, … until the bundles hold
 /// at least `min_events` events (at least one round).
 pub fn generated_bundles(min_events: usize) -> Vec<Bundle> {
+    let mut bundles = Vec::new();
+    let mut total = 0;
+    for round in library_rounds() {
+        total += round.iter().map(|b| b.events.len()).sum::<usize>();
+        bundles.extend(round);
+        if total >= min_events {
+            break;
+        }
+    }
+    bundles
+}
+
+/// The built-in library generated with seed 1, then 2, …, one round (every
+/// spec once) at a time, without end: a stream of events for measuring a
+/// run whose memory must not grow with its length. Empty if the library is.
+pub fn library_rounds() -> impl Iterator<Item = Vec<Bundle>> {
     let env = Environment::default_workstation();
     let specs = builtin_specs(&env).unwrap_or_default();
     let catalog = BinaryCatalog::builtin();
-    let mut bundles = Vec::new();
-    let mut total = 0;
-    let mut seed = 1u64;
-    while (total < min_events || seed == 1) && !specs.is_empty() {
-        for spec in &specs {
-            let bundle = build_bundle(spec, seed, &env, &catalog);
-            total += bundle.events.len();
-            bundles.push(bundle);
-        }
-        seed += 1;
-    }
-    bundles
+    let endless = !specs.is_empty();
+    (1u64..).take_while(move |_| endless).map(move |seed| {
+        specs
+            .iter()
+            .map(|spec| build_bundle(spec, seed, &env, &catalog))
+            .collect()
+    })
 }
 
 /// Every readable record of every `.evtx` file under `dir`, one bundle per

@@ -9,19 +9,28 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::prefilter::LiteralIndex;
+use super::prefilter::{ClauseIds, LiteralIndex};
 use super::sigma::{PreparedEvent, SigmaRule};
 
 /// Events handed to one rayon task: large enough that the per-task routing
 /// cache and witness buffer are amortised, small enough to balance 2–64 cores.
 const CHUNK: usize = 512;
 
+/// How many (event, rule) pairs each stage let through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Funnel {
+    /// Pairs whose rule's logsource routes the event.
+    pub routed: usize,
+    /// Routed pairs the prefilter passed on to `sigma-rust`.
+    pub evaluated: usize,
+}
+
 /// The rules of a run, indexed once and reused for every bundle.
 pub struct SigmaMatcher<'r> {
     rules: &'r [SigmaRule],
-    /// The literal index and each rule's witness ids (`None`: always evaluate);
-    /// absent when the prefilter is switched off.
-    prefilter: Option<(LiteralIndex, Vec<Option<Vec<u32>>>)>,
+    /// The literal index and each rule's clauses of witness ids (`None`:
+    /// always evaluate); absent when the prefilter is switched off.
+    prefilter: Option<(LiteralIndex, Vec<ClauseIds>)>,
 }
 
 /// What routes an event: its source, event id and action type.
@@ -50,17 +59,33 @@ impl<'r> SigmaMatcher<'r> {
     /// the others' lists are empty. A run with a result cache asks only for
     /// the rules whose results it lacks.
     pub fn hits_of(&self, events: &[PreparedEvent], wanted: Option<&[bool]>) -> Vec<Vec<usize>> {
-        let pairs: Vec<(u32, usize)> = events
+        self.hits_counted(events, wanted).0
+    }
+
+    /// [`hits_of`](Self::hits_of), with how many (event, rule) pairs routing
+    /// offered and how many of those reached `sigma-rust`.
+    pub fn hits_counted(
+        &self,
+        events: &[PreparedEvent],
+        wanted: Option<&[bool]>,
+    ) -> (Vec<Vec<usize>>, Funnel) {
+        let chunks: Vec<(Vec<(u32, usize)>, Funnel)> = events
             .par_chunks(CHUNK)
             .enumerate()
-            .flat_map_iter(|(chunk, slice)| self.chunk_hits(chunk * CHUNK, slice, wanted))
+            .map(|(chunk, slice)| self.chunk_hits(chunk * CHUNK, slice, wanted))
             .collect();
+        let mut funnel = Funnel::default();
+        for (_, f) in &chunks {
+            funnel.routed += f.routed;
+            funnel.evaluated += f.evaluated;
+        }
+        let pairs = chunks.into_iter().flat_map(|(pairs, _)| pairs);
         let mut hits = vec![Vec::new(); self.rules.len()];
         // Pairs arrive in event order, so each rule's list is sorted.
         for (rule, event) in pairs {
             hits[rule as usize].push(event);
         }
-        hits
+        (hits, funnel)
     }
 
     fn chunk_hits(
@@ -68,7 +93,8 @@ impl<'r> SigmaMatcher<'r> {
         offset: usize,
         events: &[PreparedEvent],
         wanted: Option<&[bool]>,
-    ) -> Vec<(u32, usize)> {
+    ) -> (Vec<(u32, usize)>, Funnel) {
+        let mut funnel = Funnel::default();
         let mut routes: HashMap<RouteKey<'_>, Routed> = HashMap::new();
         let mut found = self.prefilter.as_ref().map(|(index, _)| index.found());
         let mut out = Vec::new();
@@ -88,6 +114,7 @@ impl<'r> SigmaMatcher<'r> {
                 let Some((fields, view)) = event.view(mapping) else {
                     continue;
                 };
+                funnel.routed += 1;
                 if let (Some((index, witnesses)), Some(found)) = (&self.prefilter, &mut found)
                     && let Some(required) = &witnesses[rule as usize]
                 {
@@ -95,16 +122,18 @@ impl<'r> SigmaMatcher<'r> {
                         index.present(fields, found);
                         scanned = Some(mapping);
                     }
-                    if !required.iter().any(|&id| found.contains(id)) {
+                    let holds = |clause: &Vec<u32>| clause.iter().any(|&id| found.contains(id));
+                    if !required.iter().all(holds) {
                         continue;
                     }
                 }
+                funnel.evaluated += 1;
                 if self.rules[rule as usize].is_match(view) {
                     out.push((rule, offset + i));
                 }
             }
         }
-        out
+        (out, funnel)
     }
 
     /// The rules an event reaches through their logsource, with the mapping

@@ -19,6 +19,6 @@ pub use correlation::CorrelationRule;
 pub use kql_rule::KqlRule;
 pub use loader::{LoadedRule, RULE_EXTENSIONS, RuleLoader};
 pub use logsource::{LogsourceKey, LogsourceTable, Route};
-pub use matcher::SigmaMatcher;
+pub use matcher::{Funnel, SigmaMatcher};
 pub use sigma::{PreparedEvent, SigmaRule, prepare};
 pub use sigma_prep::Placeholders;

@@ -1,9 +1,12 @@
 //! Required literals ("witnesses") of Sigma rules, found for every rule at once.
 //!
-//! A rule's *requirement* is a set of witnesses — a field (or any field, for
-//! keywords) and a piece of text — such that the rule can match an event only
-//! if the event holds at least one of them: the field's value contains the
-//! text once both are lowercased. Rules whose logic gives no such guarantee (a
+//! A rule's *requirement* is a conjunction of clauses, each a set of
+//! witnesses — a field (or any field, for keywords) and a piece of text —
+//! such that the rule can match an event only if the event holds at least
+//! one witness of every clause: the field's value contains the text once both
+//! are lowercased. `Image|endswith: '\rundll32.exe'` and `CommandLine|contains:
+//! comsvcs` in one selection are two clauses, so only events holding both
+//! reach the evaluator. Rules whose logic gives no such guarantee (a
 //! negation on its own, a regular expression, a numeric comparison, a
 //! base64-encoded value …) get [`Requirement::Always`] and are always
 //! evaluated.
@@ -15,7 +18,13 @@
 //! pattern and the value, so that a pattern matching a value makes the
 //! lowercased piece a substring of the lowercased value — with `|cased` too,
 //! since lowercasing preserves substrings. Values that are not strings are
-//! searched in the text `sigma-rust` compares them as. Whenever it is unsure
+//! searched in the text `sigma-rust` compares them as. Three more kinds of
+//! value have literals: an integer (`EventID: 4720`) only equals an integer
+//! event value, whose text is its decimal digits; `|base64` and
+//! `|base64offset` values are the encodings `sigma-rust` generates (mirrored
+//! exactly, and tested against its own examples); a `|re` pattern's every
+//! match starts with one of its prefix literals (`regex-syntax`'s extractor,
+//! used only when that set is finite and has no empty literal). Whenever it is unsure
 //! the extraction picks a shorter piece or gives up on the rule, and the
 //! event-side check in [`LiteralIndex::present`] counts lists and objects as
 //! holding every witness of their field.
@@ -40,9 +49,21 @@ pub struct Witness {
 pub enum Requirement {
     /// No sound literal requirement: evaluate the rule on every routed event.
     Always,
-    /// At least one of these witnesses (sorted, de-duplicated, never empty).
-    AnyOf(Vec<Witness>),
+    /// At least one witness of every clause (clauses sorted, each sorted,
+    /// de-duplicated and never empty; at most [`MAX_CLAUSES`]).
+    AllOf(Vec<Clause>),
 }
+
+/// Witnesses of which an event must hold at least one.
+pub type Clause = Vec<Witness>;
+
+/// A requirement as witness ids of the [`LiteralIndex`]: per clause, the ids
+/// of its witnesses; `None` for [`Requirement::Always`].
+pub type ClauseIds = Option<Vec<Vec<u32>>>;
+
+/// Clauses kept per requirement: each more is one more check per candidate
+/// event; past a few, the most selective ones have done the filtering.
+pub const MAX_CLAUSES: usize = 4;
 
 /// The requirement of a rule, from its `detection` after
 /// [`sigma_prep`](super::sigma_prep) rewrote it (so keywords are already
@@ -97,32 +118,47 @@ pub fn requirement(detection: &Yaml) -> Requirement {
         any.push(req);
     }
     match or_all(any) {
-        Some(mut witnesses) => {
-            witnesses.sort();
-            witnesses.dedup();
-            Requirement::AnyOf(witnesses)
+        Some(mut clauses) => {
+            clauses.sort();
+            Requirement::AllOf(clauses)
         }
         None => Requirement::Always,
     }
 }
 
-/// `None`: no requirement. `Some(ws)`: at least one of `ws` (never empty).
-type Req = Option<Vec<Witness>>;
+/// `None`: no requirement. `Some(clauses)`: every clause must hold (never
+/// empty; most selective first; each clause sorted and de-duplicated).
+type Req = Option<Vec<Clause>>;
 
-/// Both must hold: either side's witnesses are a sound requirement, so keep
-/// the more selective one.
+/// All must hold: every side's clauses are required, so all of them are a
+/// sound requirement; the most selective [`MAX_CLAUSES`] are kept (dropping a
+/// clause only weakens the requirement).
 fn and_all(reqs: impl IntoIterator<Item = Req>) -> Req {
-    reqs.into_iter().flatten().max_by_key(|ws| selectivity(ws))
+    let mut clauses: Vec<Clause> = reqs.into_iter().flatten().flatten().collect();
+    clauses.sort_by(|a, b| selectivity(b).cmp(&selectivity(a)).then_with(|| a.cmp(b)));
+    clauses.dedup();
+    clauses.truncate(MAX_CLAUSES);
+    (!clauses.is_empty()).then_some(clauses)
 }
 
-/// Either may hold: only the union of both sides' witnesses is required, and
-/// only if every side has some.
+/// Either may hold, and only if every side has a requirement is anything
+/// required. Each side implies every one of its clauses, so the union of one
+/// clause from each side is required; the k-th requirement clause unites the
+/// sides' k-th most selective clauses (or their last), so `(a1 ∧ a2) ∨
+/// (b1 ∧ b2)` requires `(a1 ∨ b1) ∧ (a2 ∨ b2)`.
 fn or_all(reqs: impl IntoIterator<Item = Req>) -> Req {
-    let mut union = Vec::new();
-    for req in reqs {
-        union.extend(req?);
-    }
-    (!union.is_empty()).then_some(union)
+    let sides: Vec<Vec<Clause>> = reqs.into_iter().collect::<Option<_>>()?;
+    let depth = sides.iter().map(Vec::len).max()?;
+    let clauses = (0..depth.min(MAX_CLAUSES)).map(|k| {
+        let mut union: Clause = sides
+            .iter()
+            .flat_map(|side| side[k.min(side.len() - 1)].iter().cloned())
+            .collect();
+        union.sort();
+        union.dedup();
+        union
+    });
+    and_all([Some(clauses.collect())])
 }
 
 /// Longer shortest literal first (fewer false candidates), then fewer witnesses.
@@ -158,39 +194,150 @@ fn field_entry(key: &str, value: &Yaml) -> Req {
         return None;
     }
     let mut all = false;
-    let mut windash = false;
+    let mut reading = Reading::Text { windash: false };
     for modifier in parts {
-        match modifier.to_ascii_lowercase().as_str() {
+        let next = match modifier.to_ascii_lowercase().as_str() {
             // These keep the value's text intact as a substring of the match.
-            "contains" | "startswith" | "endswith" | "cased" => {}
-            "all" => all = true,
+            "contains" | "startswith" | "endswith" | "cased" => continue,
+            "all" => {
+                all = true;
+                continue;
+            }
             // Only the first character of each flag changes: pieces without
             // dash-like characters survive.
-            "windash" => windash = true,
-            // re, base64, base64offset, utf16*, wide, cidr, lt/gt…, exists,
-            // fieldref, expand: the matched text is not the written value.
+            "windash" => Reading::Text { windash: true },
+            "base64" => Reading::Base64 { offsets: false },
+            "base64offset" => Reading::Base64 { offsets: true },
+            "re" => Reading::Regex,
+            // utf16*, wide, cidr, lt/gt…, exists, fieldref, expand, regex
+            // flags: the matched text is not one this reader derives.
             _ => return None,
+        };
+        // One transformation per field; combinations are left to the evaluator.
+        if reading != (Reading::Text { windash: false }) {
+            return None;
         }
+        reading = next;
     }
     let field = Some(field.to_string());
     let values: Vec<&Yaml> = match value {
         Yaml::Sequence(items) => items.iter().collect(),
         other => vec![other],
     };
-    let reqs = values
-        .into_iter()
-        .map(|v| value_witness(field.clone(), v, windash));
+    let reqs = values.into_iter().map(|v| match reading {
+        Reading::Text { windash } => value_witness(field.clone(), v, windash),
+        Reading::Base64 { offsets } => base64_witness(field.clone(), v, offsets),
+        Reading::Regex => regex_witness(field.clone(), v),
+    });
     if all { and_all(reqs) } else { or_all(reqs) }
 }
 
-/// The witness of one value: its longest safe piece.
+/// How a field's values are turned into the text `sigma-rust` looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Text { windash: bool },
+    Base64 { offsets: bool },
+    Regex,
+}
+
+/// The witness of one value: its longest safe piece, or an integer's digits.
 fn value_witness(field: Option<String>, value: &Yaml, windash: bool) -> Req {
-    // Numbers, booleans and null compare as typed values, not as text.
+    let literal = match value {
+        Yaml::String(text) => pieces(text, windash).into_iter().max_by_key(|p| p.len())?,
+        // `sigma-rust` reads an integer as an integer, equal only to an
+        // integer event value (never to a string or a float), whose text —
+        // the one the index searches — is exactly these digits.
+        // Keywords (no field) are read as text; numbers there are left alone.
+        Yaml::Number(n) if field.is_some() && !windash && (n.is_i64() || n.is_u64()) => {
+            n.to_string()
+        }
+        // Floats, booleans and null: left to the evaluator.
+        _ => return None,
+    };
+    Some(vec![vec![Witness { field, literal }]])
+}
+
+/// `|base64` / `|base64offset`: the event text holds one of the encodings
+/// `sigma-rust` generates for the value.
+fn base64_witness(field: Option<String>, value: &Yaml, offsets: bool) -> Req {
     let Yaml::String(text) = value else {
         return None;
     };
-    let literal = pieces(text, windash).into_iter().max_by_key(|p| p.len())?;
-    Some(vec![Witness { field, literal }])
+    let encodings = if offsets {
+        base64_offset_encodings(text)
+    } else {
+        vec![base64_encoding(text.as_bytes())]
+    };
+    let clause: Clause = encodings
+        .into_iter()
+        .map(|e| Witness {
+            field: field.clone(),
+            literal: e.to_lowercase(),
+        })
+        .collect();
+    // An empty encoding would match anything; require none then.
+    if clause.is_empty() || clause.iter().any(|w| w.literal.is_empty()) {
+        return None;
+    }
+    Some(vec![clause])
+}
+
+/// `sigma-rust`'s `|base64` text: standard alphabet, no padding, and the
+/// last character dropped when the final group is partial (it depends on
+/// what follows in the encoded data).
+pub fn base64_encoding(bytes: &[u8]) -> String {
+    use base64::Engine;
+    let mut encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
+    if matches!(encoded.len() % 4, 2 | 3) {
+        encoded.pop();
+    }
+    encoded
+}
+
+/// `sigma-rust`'s three `|base64offset` texts: the value encoded at byte
+/// offsets 0, 1 and 2 of a base64 group, without the leading characters that
+/// depend on what precedes it (2 and 3 of them); empty ones are left out.
+pub fn base64_offset_encodings(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (offset, skip) in [(0usize, 0usize), (1, 2), (2, 3)] {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(text.as_bytes());
+        let encoded = base64_encoding(&bytes);
+        if encoded.len() > skip {
+            out.push(encoded[skip..].to_string());
+        }
+    }
+    out
+}
+
+/// `|re`: every match of the pattern starts with one of its prefix literals,
+/// so the field's text holds one. `None` when the set is infinite or holds
+/// an empty literal (a pattern that may match anywhere).
+fn regex_witness(field: Option<String>, value: &Yaml) -> Req {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let Yaml::String(pattern) = value else {
+        return None;
+    };
+    // The regex crate's default syntax, as `sigma-rust` compiles it.
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let mut clause = Vec::new();
+    for literal in seq.literals()? {
+        let text = std::str::from_utf8(literal.as_bytes()).ok()?;
+        // Lowercased as the index lowercases values: a case variant found in
+        // a value is then found in the lowercased value.
+        let literal: String = text.chars().flat_map(char::to_lowercase).collect();
+        if literal.is_empty() {
+            return None;
+        }
+        clause.push(Witness {
+            field: field.clone(),
+            literal,
+        });
+    }
+    clause.sort();
+    clause.dedup();
+    (!clause.is_empty()).then_some(vec![clause])
 }
 
 /// The pieces of a Sigma value that any matching text contains, lowercased:
@@ -444,15 +591,16 @@ impl Found {
 
 impl LiteralIndex {
     /// Index the witnesses of `requirements`; returns the index and, per
-    /// requirement, the ids of its witnesses (`None` for [`Requirement::Always`]).
+    /// requirement, the witness ids of each of its clauses (`None` for
+    /// [`Requirement::Always`]).
     pub fn build<'r>(
         requirements: impl IntoIterator<Item = &'r Requirement>,
-    ) -> (LiteralIndex, Vec<Option<Vec<u32>>>) {
+    ) -> (LiteralIndex, Vec<ClauseIds>) {
         let mut ids: BTreeMap<&Witness, u32> = BTreeMap::new();
         let requirements: Vec<&Requirement> = requirements.into_iter().collect();
         for req in &requirements {
-            if let Requirement::AnyOf(ws) = req {
-                for w in ws {
+            if let Requirement::AllOf(clauses) = req {
+                for w in clauses.iter().flatten() {
                     let next = ids.len() as u32;
                     ids.entry(w).or_insert(next);
                 }
@@ -462,7 +610,12 @@ impl LiteralIndex {
             .iter()
             .map(|req| match req {
                 Requirement::Always => None,
-                Requirement::AnyOf(ws) => Some(ws.iter().map(|w| ids[w]).collect()),
+                Requirement::AllOf(clauses) => Some(
+                    clauses
+                        .iter()
+                        .map(|c| c.iter().map(|w| ids[w]).collect())
+                        .collect(),
+                ),
             })
             .collect();
         let mut by_field: BTreeMap<Option<&str>, (Vec<&str>, Vec<u32>)> = BTreeMap::new();
