@@ -32,6 +32,13 @@ pub fn builtin_specs(env: &Environment) -> Result<Vec<Spec>, Vec<SourceError>> {
     }
 }
 
+/// Library bundles by the path they are reported under, and the specs that
+/// gave no coherent bundle.
+pub struct LibraryBundles {
+    pub bundles: Vec<(String, Bundle)>,
+    pub incoherent: Vec<(String, IncoherentSpec)>,
+}
+
 /// Bundles for `specs`, generated in memory with each spec's own seed and
 /// validated like `rulecheck generate`'s; specs that give no coherent bundle
 /// are returned as errors instead.
@@ -40,7 +47,7 @@ pub fn library_bundles(
     builtin: Vec<Spec>,
     own: Vec<(String, Spec)>,
     env: &Environment,
-) -> (Vec<(String, Bundle)>, Vec<(String, IncoherentSpec)>) {
+) -> LibraryBundles {
     let catalog = BinaryCatalog::builtin();
     let own_ids: Vec<String> = own.iter().map(|(_, s)| s.id.clone()).collect();
     let mut bundles = Vec::new();
@@ -58,7 +65,10 @@ pub fn library_bundles(
     }
     bundles.sort_by(|a, b| a.0.cmp(&b.0));
     incoherent.sort_by(|a, b| a.0.cmp(&b.0));
-    (bundles, incoherent)
+    LibraryBundles {
+        bundles,
+        incoherent,
+    }
 }
 
 #[cfg(test)]
@@ -83,8 +93,10 @@ mod tests {
         let specs = builtin_specs(&env).unwrap();
         let mut own = specs[0].clone();
         own.name = "mine".into();
-        let (bundles, incoherent) =
-            library_bundles(specs.clone(), vec![("ttps/x.yaml".into(), own)], &env);
+        let LibraryBundles {
+            bundles,
+            incoherent,
+        } = library_bundles(specs.clone(), vec![("ttps/x.yaml".into(), own)], &env);
         assert!(incoherent.is_empty());
         assert_eq!(bundles.len(), specs.len());
         let mine: Vec<_> = bundles

@@ -75,7 +75,10 @@ fn library(ui: &Ui, loaded: &mut Loaded) {
             format!(" and {} specs from {DEFAULT_SPECS}/", own.len())
         }
     );
-    let (bundles, incoherent) = crate::library::library_bundles(builtin, own, &env);
+    let crate::library::LibraryBundles {
+        bundles,
+        incoherent,
+    } = crate::library::library_bundles(builtin, own, &env);
     for (path, e) in incoherent {
         ui.error(&e);
         loaded.problems.push(Problem {

@@ -9,7 +9,7 @@ use super::table::{TableStyle, header_cell, new_table};
 use crate::validate::{Finding, Severity};
 
 /// One validated input and what was found in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Validated {
     pub path: String,
     /// Whether the input is a bundle file (so event N is on line N + 1) rather
@@ -107,7 +107,26 @@ struct ValidateReport<'a> {
     schema_version: u32,
     rulecheck: &'static str,
     summary: Summary,
-    inputs: &'a [Validated],
+    inputs: Vec<InputOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct InputOut<'a> {
+    path: &'a str,
+    bundle_file: bool,
+    events: usize,
+    findings: Vec<FindingOut<'a>>,
+}
+
+/// A finding as JSON: its events and, in a bundle file, their lines.
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    constraint: &'static str,
+    severity: Severity,
+    events: &'a [usize],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lines: Option<Vec<usize>>,
+    message: &'a str,
 }
 
 pub fn render_json(inputs: &[Validated]) -> String {
@@ -120,7 +139,27 @@ pub fn render_json(inputs: &[Validated]) -> String {
             errors: count(inputs, Severity::Error),
             warnings: count(inputs, Severity::Warning),
         },
-        inputs,
+        inputs: inputs
+            .iter()
+            .map(|v| InputOut {
+                path: &v.path,
+                bundle_file: v.bundle_file,
+                events: v.events,
+                findings: v
+                    .findings
+                    .iter()
+                    .map(|f| FindingOut {
+                        constraint: f.constraint.id(),
+                        severity: f.severity,
+                        events: &f.events,
+                        lines: v
+                            .bundle_file
+                            .then(|| f.events.iter().map(|e| e + 1).collect()),
+                        message: &f.message,
+                    })
+                    .collect(),
+            })
+            .collect(),
     };
     let mut out = serde_json::to_string_pretty(&report).expect("reports serialise");
     out.push('\n');

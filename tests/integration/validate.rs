@@ -71,6 +71,7 @@ fn findings_exit_1_with_constraint_and_line_and_leave_the_input_unchanged() {
     assert_eq!(finding["constraint"], "path-file-name");
     assert_eq!(finding["severity"], "error");
     assert_eq!(finding["events"], serde_json::json!([line - 1]));
+    assert_eq!(finding["lines"], serde_json::json!([line]));
     assert!(
         finding["message"]
             .as_str()
@@ -167,6 +168,7 @@ fn real_logs_are_validated_as_read_and_number_events_not_lines() {
     assert_eq!(input["findings"].as_array().unwrap().len(), 1, "{input}");
     assert_eq!(input["findings"][0]["constraint"], "sid-format");
     assert_eq!(input["findings"][0]["events"], serde_json::json!([2]));
+    assert!(input["findings"][0].get("lines").is_none());
     let table = rulecheck(dir.path())
         .args(["validate", "log.json"])
         .output()
