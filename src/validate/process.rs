@@ -219,7 +219,10 @@ fn parents(facts: &Facts, index: &Index, out: &mut Vec<Finding>) {
 }
 
 fn identity_and_liveness(facts: &Facts, index: &Index, out: &mut Vec<Finding>) {
-    let creation_events: Vec<usize> = facts.creations.iter().map(|c| c.event).collect();
+    let mut is_creation = vec![false; facts.events.len()];
+    for c in &facts.creations {
+        is_creation[c.event] = true;
+    }
     for a in &facts.acts {
         let e = &facts.events[a.event];
         // Defender states the actor's creation time in every row.
@@ -255,7 +258,7 @@ fn identity_and_liveness(facts: &Facts, index: &Index, out: &mut Vec<Finding>) {
                 ));
             }
             // A creation row's initiating process is the parent, checked above.
-            if !creation_events.contains(&a.event) {
+            if !is_creation[a.event] {
                 let with_command_line = e.schema == Schema::Defender;
                 let parts = differences(&a.actor, &own.child, with_command_line);
                 if !parts.is_empty() {
@@ -437,10 +440,63 @@ const CREATION_FIELDS: [Field; 7] = [
 ];
 
 /// Records of the same creation in different logs: same host, close in time,
-/// and agreeing on at least two of PID, image and command line (so that one
-/// wrong value is reported rather than splitting the creation in two).
+/// agreeing on at least two of PID, image and command line (so that one wrong
+/// value is reported rather than splitting the creation in two), and each the
+/// other's best match in the other's log (most agreement, then closest in
+/// time) — many identical commands started together stay distinct processes.
 fn cross_source(facts: &Facts, out: &mut Vec<Finding>) {
     let creations = &facts.creations;
+    // (start, host, source, identifying values) of each creation with a start.
+    let keys: Vec<Option<(Micros, &str, &str, [Option<String>; 3])>> = creations
+        .iter()
+        .map(|c| {
+            let e = &facts.events[c.event];
+            let values = [0, 1, 2].map(|f| (CREATION_FIELDS[f].value)(c));
+            c.child
+                .start
+                .map(|t| (t, e.host.as_str(), e.source.as_str(), values))
+        })
+        .collect();
+    let mut by_start: Vec<usize> = (0..creations.len())
+        .filter(|i| keys[*i].is_some())
+        .collect();
+    by_start.sort_by_key(|i| keys[*i].as_ref().map(|k| k.0));
+    // (creation, other source) → (agreement, time apart, candidate): its best match there.
+    let mut best: BTreeMap<(usize, &str), (std::cmp::Reverse<usize>, Micros, usize)> =
+        BTreeMap::new();
+    for (n, &i) in by_start.iter().enumerate() {
+        let Some((ti, host_i, source_i, values_i)) = &keys[i] else {
+            continue;
+        };
+        for &j in &by_start[n + 1..] {
+            let Some((tj, host_j, source_j, values_j)) = &keys[j] else {
+                continue;
+            };
+            if tj - ti > SAME_CREATION_MICROS {
+                break;
+            }
+            if host_i != host_j || source_i == source_j {
+                continue;
+            }
+            let agree = values_i
+                .iter()
+                .zip(values_j)
+                .filter(|(x, y)| x.is_some() && x == y)
+                .count();
+            if agree < 2 {
+                continue;
+            }
+            let candidate = (std::cmp::Reverse(agree), tj - ti, 0);
+            for (me, other, other_source) in [(i, j, *source_j), (j, i, *source_i)] {
+                let entry =
+                    best.entry((me, other_source))
+                        .or_insert((candidate.0, candidate.1, other));
+                if (candidate.0, candidate.1, other) < *entry {
+                    *entry = (candidate.0, candidate.1, other);
+                }
+            }
+        }
+    }
     let mut group: Vec<usize> = (0..creations.len()).collect();
     fn root(group: &mut [usize], mut i: usize) -> usize {
         while group[i] != i {
@@ -449,29 +505,12 @@ fn cross_source(facts: &Facts, out: &mut Vec<Finding>) {
         }
         i
     }
-    for i in 0..creations.len() {
-        for j in i + 1..creations.len() {
-            let (a, b) = (&creations[i], &creations[j]);
-            let (ea, eb) = (&facts.events[a.event], &facts.events[b.event]);
-            if ea.host != eb.host || ea.source == eb.source {
-                continue;
-            }
-            let close = a
-                .child
-                .start
-                .zip(b.child.start)
-                .is_some_and(|(x, y)| (x - y).abs() <= SAME_CREATION_MICROS);
-            let agree = CREATION_FIELDS[..3]
-                .iter()
-                .filter(|f| {
-                    let (x, y) = ((f.value)(a), (f.value)(b));
-                    x.is_some() && x == y
-                })
-                .count();
-            if close && agree >= 2 {
-                let (ra, rb) = (root(&mut group, i), root(&mut group, j));
-                group[ra.max(rb)] = ra.min(rb);
-            }
+    for (&(i, _), &(_, _, j)) in &best {
+        let source_i = keys[i].as_ref().map(|k| k.2).unwrap_or_default();
+        let mutual = best.get(&(j, source_i)).is_some_and(|m| m.2 == i);
+        if mutual {
+            let (ri, rj) = (root(&mut group, i), root(&mut group, j));
+            group[ri.max(rj)] = ri.min(rj);
         }
     }
     let mut groups: BTreeMap<usize, Vec<&Creation>> = BTreeMap::new();

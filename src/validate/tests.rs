@@ -492,3 +492,29 @@ fn findings_are_ordered_and_validation_never_changes_the_bundle() {
     assert!(f.windows(2).all(|w| w[0] <= w[1]));
     assert_eq!(f[0].events, vec![2]);
 }
+
+/// Identical commands started milliseconds apart are distinct processes:
+/// each log's record of one is matched with its own records in the others,
+/// not merged with its neighbours'.
+#[test]
+fn identical_processes_started_together_are_not_one_creation() {
+    let env = Environment::default_workstation();
+    let mut text = String::from(
+        "name: many\ntechniques: [T1033]\ntactics: [discovery]\nplatform: windows\nsteps:\n",
+    );
+    for i in 0..40 {
+        text.push_str(&format!(
+            "  - id: s{i}\n    technique: T1033\n    delay: 10ms\n    process_create:\n      image: C:\\Windows\\System32\\whoami.exe\n      command_line: whoami /all\n"
+        ));
+    }
+    let spec = crate::spec::Spec::parse("ttps/many.yaml", &text, &env).unwrap();
+    let mut b = crate::bundle::build_bundle(&spec, 1, &env, &BinaryCatalog::builtin());
+    assert_eq!(validate_bundle(&b), Vec::new());
+    // One of them gets a wrong PID in Defender: reported once, for that process.
+    let i = event(&b, "DeviceProcessEvents", "s20", None);
+    b.events[i].record["ProcessId"] = json!(4);
+    let f = findings(&b, Constraint::ProcessCrossSource, &[]);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].events.len(), 4, "{f:#?}");
+    assert!(f[0].events.contains(&(i + 1)));
+}
