@@ -447,7 +447,8 @@ const CREATION_FIELDS: [Field; 7] = [
 fn cross_source(facts: &Facts, out: &mut Vec<Finding>) {
     let creations = &facts.creations;
     // (start, host, source, identifying values) of each creation with a start.
-    let keys: Vec<Option<(Micros, &str, &str, [Option<String>; 3])>> = creations
+    type Key<'a> = (Micros, &'a str, &'a str, [Option<String>; 3]);
+    let keys: Vec<Option<Key>> = creations
         .iter()
         .map(|c| {
             let e = &facts.events[c.event];
