@@ -518,3 +518,63 @@ fn identical_processes_started_together_are_not_one_creation() {
     assert_eq!(f[0].events.len(), 4, "{f:#?}");
     assert!(f[0].events.contains(&(i + 1)));
 }
+
+/// Real logs from `import`: a few Sysmon process creations on one host.
+fn imported(records: &[(u64, &str)]) -> Bundle {
+    let records = records
+        .iter()
+        .enumerate()
+        .map(|(n, (record_id, time))| {
+            json!({"Event": {"System": {"Channel": "Microsoft-Windows-Sysmon/Operational",
+                "EventID": 1, "EventRecordID": record_id, "Computer": "PC1",
+                "TimeCreated": {"#attributes": {"SystemTime": time}}},
+                "EventData": {"ProcessGuid": format!("11111111-2222-3333-4444-{n:012}"),
+                "ProcessId": 100 + n, "Image": r"C:\Windows\System32\cmd.exe"}}})
+        })
+        .collect();
+    crate::bundle::bundle_from_records(
+        "real.evtx",
+        records,
+        &crate::engine::LogsourceTable::builtin(),
+    )
+}
+
+#[test]
+fn time_order_follows_record_ids_and_allows_real_logs_their_buffering() {
+    // Records out of file order (a wrapped EVTX) are ordered by record id.
+    let wrapped = imported(&[
+        (10, "2026-01-01T00:00:10Z"),
+        (11, "2026-01-01T00:00:11Z"),
+        (8, "2026-01-01T00:00:01Z"),
+        (9, "2026-01-01T00:00:02Z"),
+    ]);
+    assert_eq!(validate_bundle(&wrapped), Vec::new());
+    // A record one second behind the previous one is how ETW delivers events.
+    let buffered = imported(&[(1, "2026-01-01T00:00:05Z"), (2, "2026-01-01T00:00:04Z")]);
+    assert_eq!(validate_bundle(&buffered), Vec::new());
+    // A minute is not.
+    let jumped = imported(&[(1, "2026-01-01T00:01:05Z"), (2, "2026-01-01T00:00:04Z")]);
+    let f = findings(&jumped, Constraint::TimeOrder, &[]);
+    assert_eq!(f[0].events, vec![1, 2]);
+    // Generated bundles are ordered exactly: a record under a second behind
+    // the previous one in its log is a finding there.
+    let mut b = bundle(LSASS);
+    let (first, second) = (
+        sysmon(&b, "comsvcs_minidump", 1),
+        sysmon(&b, "comsvcs_loaded", 7),
+    );
+    let later = system_time(&mut b, first)
+        .as_str()
+        .unwrap()
+        .replace(":32.", ":33.");
+    *system_time(&mut b, first) = json!(later);
+    let f = findings(&b, Constraint::TimeOrder, &[]);
+    assert_eq!(f[0].events, numbers(&[first, second]));
+}
+
+#[test]
+fn an_imported_bundle_has_no_window_to_check() {
+    let mut b = imported(&[(1, "2026-01-01T00:00:05Z")]);
+    b.header.reference_time = "2025-01-01T00:00:00Z".into();
+    assert_eq!(validate_bundle(&b), Vec::new());
+}

@@ -89,7 +89,8 @@ fn paths(e: &Event, out: &mut Vec<Finding>) {
             continue;
         }
         // Defender lower-cases the initiating process's path; every other
-        // path keeps Windows' upper-case drive letter.
+        // path keeps Windows' upper-case drive letter — except a working
+        // directory, which keeps whatever case its creator passed.
         let lower_case_column = *field == "InitiatingProcessFolderPath";
         let drive = path
             .chars()
@@ -101,7 +102,10 @@ fn paths(e: &Event, out: &mut Vec<Finding>) {
                 vec![e.index],
                 format!("{field} {path:?} is not lower case, as Defender writes it"),
             ));
-        } else if !lower_case_column && drive.is_some_and(|d| d.is_ascii_lowercase()) {
+        } else if !lower_case_column
+            && *field != "CurrentDirectory"
+            && drive.is_some_and(|d| d.is_ascii_lowercase())
+        {
             out.push(Finding::new(
                 Constraint::PathCase,
                 vec![e.index],
