@@ -54,6 +54,10 @@ pub struct ProcessView {
     /// Creation time, when the record states it.
     pub start: Option<Micros>,
     pub logon_id: Option<u64>,
+    /// The account's name, lower case and without its domain; machine
+    /// accounts (`WS-0142$`), which stand for SYSTEM in Security subjects, are
+    /// left out.
+    pub user: Option<String>,
 }
 
 /// A process creation: the new process and its parent as one record tells it.
@@ -222,11 +226,13 @@ impl Facts {
         let mut child = sysmon_process(f);
         child.start = sysmon_time(e);
         child.logon_id = number(f, "LogonId");
+        child.user = user_name(text(f, "User"));
         let parent = ProcessView {
             guid: guid(f, "ParentProcessGuid"),
             pid: number(f, "ParentProcessId"),
             image: owned(f, "ParentImage"),
             command_line: owned(f, "ParentCommandLine"),
+            user: user_name(text(f, "ParentUser")),
             ..ProcessView::default()
         };
         if let Some(logon_id) = child.logon_id {
@@ -258,12 +264,14 @@ impl Facts {
             command_line: owned(f, "CommandLine"),
             start: e.time,
             logon_id: target_logon,
+            user: user_name(target.name.as_deref()),
             ..ProcessView::default()
         };
         let parent = ProcessView {
             pid: number(f, "ProcessId"),
             image: owned(f, "ParentProcessName"),
             logon_id: subject_logon,
+            user: user_name(subject.name.as_deref()),
             ..ProcessView::default()
         };
         if let Some(logon_id) = subject_logon {
@@ -320,6 +328,7 @@ impl Facts {
             command_line: owned(f, "InitiatingProcessCommandLine"),
             start: text(f, "InitiatingProcessCreationTime").and_then(parse_time),
             logon_id: number(f, "InitiatingProcessLogonId"),
+            user: user_name(text(f, "InitiatingProcessAccountName")),
             ..ProcessView::default()
         };
         let initiating_parent = ProcessView {
@@ -349,6 +358,7 @@ impl Facts {
                 command_line: owned(f, "ProcessCommandLine"),
                 start: text(f, "ProcessCreationTime").and_then(parse_time),
                 logon_id: number(f, "LogonId"),
+                user: user_name(text(f, "AccountName")),
                 ..ProcessView::default()
             };
             if let Some(logon_id) = child.logon_id.filter(|id| *id != 0) {
@@ -434,6 +444,13 @@ fn name_account(f: &Map<String, Value>, key: &str) -> Account {
         },
         None => Account::default(),
     }
+}
+
+/// An account name as [`ProcessView::user`] holds it, from `name` or
+/// `DOMAIN\name`.
+fn user_name(account: Option<&str>) -> Option<String> {
+    let name = account?.rsplit('\\').next()?;
+    (!name.is_empty() && !name.ends_with('$')).then(|| name.to_lowercase())
 }
 
 /// A string field with content: not empty and not Windows' `-` for "none".

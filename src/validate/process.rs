@@ -113,6 +113,13 @@ fn differences(named: &ProcessView, own: &ProcessView, with_command_line: bool) 
             own.image.as_deref().unwrap_or_default()
         ));
     }
+    if !same_text(&named.user, &own.user, false) {
+        parts.push(format!(
+            "user {:?} vs {:?}",
+            named.user.as_deref().unwrap_or_default(),
+            own.user.as_deref().unwrap_or_default()
+        ));
+    }
     if with_command_line && !same_text(&named.command_line, &own.command_line, false) {
         parts.push(format!(
             "command line {:?} vs {:?}",
@@ -408,7 +415,7 @@ struct Field {
     value: fn(&Creation) -> Option<String>,
 }
 
-const CREATION_FIELDS: [Field; 7] = [
+const CREATION_FIELDS: [Field; 9] = [
     Field {
         name: "PID",
         value: |c| c.child.pid.map(|p| p.to_string()),
@@ -432,6 +439,14 @@ const CREATION_FIELDS: [Field; 7] = [
     Field {
         name: "parent command line",
         value: |c| c.parent.command_line.clone(),
+    },
+    Field {
+        name: "user",
+        value: |c| c.child.user.clone(),
+    },
+    Field {
+        name: "parent's user",
+        value: |c| c.parent.user.clone(),
     },
     Field {
         name: "LogonId",

@@ -278,7 +278,11 @@ fn logon_account_one_logon_id_two_users() {
     let mut b = bundle(RDP);
     let i = sysmon(&b, "whoami_all", 1);
     data(&mut b, i)["User"] = json!(r"NORTHWIND\alice.mercer");
-    let f = findings(&b, Constraint::LogonAccount, &[]);
+    let f = findings(
+        &b,
+        Constraint::LogonAccount,
+        &[Constraint::ProcessCrossSource],
+    );
     assert!(f[0].events.contains(&(i + 1)), "{f:#?}");
     assert!(f[0].message.contains("alice.mercer"), "{}", f[0].message);
     assert!(f[0].message.contains("bob.keller"), "{}", f[0].message);
@@ -360,7 +364,7 @@ fn sid_account_one_sid_two_names() {
     let mut b = bundle(LSASS);
     let i = event(&b, "DeviceFileEvents", "dump_written", None);
     b.events[i].record["InitiatingProcessAccountName"] = json!("mallory");
-    let f = findings(&b, Constraint::SidAccount, &[]);
+    let f = findings(&b, Constraint::SidAccount, &[Constraint::ProcessIdentity]);
     assert!(f[0].events.contains(&(i + 1)), "{f:#?}");
     assert!(f[0].message.contains("mallory"), "{}", f[0].message);
 }
@@ -577,4 +581,30 @@ fn an_imported_bundle_has_no_window_to_check() {
     let mut b = imported(&[(1, "2026-01-01T00:00:05Z")]);
     b.header.reference_time = "2025-01-01T00:00:00Z".into();
     assert_eq!(validate_bundle(&b), Vec::new());
+}
+
+#[test]
+fn process_cross_source_and_parent_mismatch_compare_users() {
+    let mut b = bundle(LSASS);
+    let parent = sysmon(&b, "elevated_powershell", 1);
+    let child = sysmon(&b, "find_lsass_pid", 1);
+    data(&mut b, child)["ParentUser"] = json!(r"NORTHWIND\alice.mercer");
+    let f = findings(
+        &b,
+        Constraint::ProcessParentMismatch,
+        &[Constraint::ProcessCrossSource],
+    );
+    assert_eq!(f[0].events, numbers(&[parent, child]));
+    assert!(
+        f[0].message
+            .contains("user \"alice.mercer\" vs \"bob.keller\""),
+        "{}",
+        f[0].message
+    );
+    let f = findings(
+        &b,
+        Constraint::ProcessCrossSource,
+        &[Constraint::ProcessParentMismatch],
+    );
+    assert!(f[0].message.contains("parent's user"), "{}", f[0].message);
 }
