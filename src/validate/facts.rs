@@ -270,8 +270,9 @@ impl Facts {
         let parent = ProcessView {
             pid: number(f, "ProcessId"),
             image: owned(f, "ParentProcessName"),
-            logon_id: subject_logon,
-            user: user_name(subject.name.as_deref()),
+            // The subject is the account that asked for the process, which may
+            // be a client the creator impersonates, not the creator's own.
+            logon_id: None,
             ..ProcessView::default()
         };
         if let Some(logon_id) = subject_logon {
