@@ -90,12 +90,15 @@ fn listed(values: &[(String, usize)]) -> String {
 }
 
 /// Fields holding a SID: `…Sid` columns and event-data fields, the record's
-/// `Security.UserID`, and the integrity label of a 4688.
+/// `Security.UserID`, and the integrity label of a 4688; `-`, empty and
+/// unresolved `%%…` values are "none".
 fn sid_fields(f: &Map<String, Value>) -> impl Iterator<Item = (&str, &str)> {
     f.iter().filter_map(|(k, v)| {
         let is_sid = k.ends_with("Sid") || k == "Security_UserID" || k == "MandatoryLabel";
         let v = v.as_str()?;
-        (is_sid && !v.is_empty() && v != "-").then_some((k.as_str(), v))
+        // `%%1793` and the like are message-table references ("<value not
+        // set>") that evtx_dump leaves unresolved: not a SID, not a claim.
+        (is_sid && !v.is_empty() && v != "-" && !v.starts_with("%%")).then_some((k.as_str(), v))
     })
 }
 

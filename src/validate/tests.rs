@@ -608,3 +608,17 @@ fn process_cross_source_and_parent_mismatch_compare_users() {
     );
     assert!(f[0].message.contains("parent's user"), "{}", f[0].message);
 }
+
+#[test]
+fn values_windows_writes_are_not_findings() {
+    let mut b = bundle(RDP);
+    let i = event(&b, "security", "rdp_logon", Some(4624));
+    // A link-local client address with its zone, and an unresolved message
+    // reference where a SID may be ("<value not set>").
+    data(&mut b, i)["IpAddress"] = json!("fe80::1c3c:2a1b:9d4e:77aa%12");
+    data(&mut b, i)["SidHistory"] = json!("%%1793");
+    assert_eq!(validate_bundle(&b), Vec::new());
+    data(&mut b, i)["IpAddress"] = json!("fe80::zz%12");
+    let f = findings(&b, Constraint::NetworkIp, &[]);
+    assert_eq!(f[0].events, numbers(&[i]));
+}

@@ -183,7 +183,12 @@ fn ips(e: &Event, out: &mut Vec<Finding>) {
         let Some(text) = text(&e.flat, field) else {
             continue;
         };
-        let Ok(ip) = text.parse::<IpAddr>() else {
+        // An IPv6 address may carry its zone (`fe80::1%12`, RFC 4007).
+        let address = match text.split_once('%') {
+            Some((address, zone)) if address.contains(':') && !zone.is_empty() => address,
+            _ => text,
+        };
+        let Ok(ip) = address.parse::<IpAddr>() else {
             out.push(Finding::new(
                 Constraint::NetworkIp,
                 vec![e.index],
