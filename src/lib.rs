@@ -32,6 +32,7 @@ pub mod spec;
 pub mod tables;
 pub mod technique;
 pub mod testrun;
+pub mod validate;
 
 #[cfg(test)]
 mod test_support;

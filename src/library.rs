@@ -3,7 +3,7 @@
 //! against in a repository without bundles of its own.
 
 use crate::binaries::BinaryCatalog;
-use crate::bundle::{Bundle, build_bundle};
+use crate::bundle::{Bundle, IncoherentSpec, build_coherent_bundle};
 use crate::diagnostic::SourceError;
 use crate::environment::Environment;
 use crate::spec::Spec;
@@ -32,26 +32,43 @@ pub fn builtin_specs(env: &Environment) -> Result<Vec<Spec>, Vec<SourceError>> {
     }
 }
 
-/// Bundles for `specs`, generated in memory with each spec's own seed.
+/// Library bundles by the path they are reported under, and the specs that
+/// gave no coherent bundle.
+pub struct LibraryBundles {
+    pub bundles: Vec<(String, Bundle)>,
+    pub incoherent: Vec<(String, IncoherentSpec)>,
+}
+
+/// Bundles for `specs`, generated in memory with each spec's own seed and
+/// validated like `rulecheck generate`'s; specs that give no coherent bundle
+/// are returned as errors instead.
 /// `own` specs (from the repository's `ttps/`) replace built-in ones of the same id.
 pub fn library_bundles(
     builtin: Vec<Spec>,
     own: Vec<(String, Spec)>,
     env: &Environment,
-) -> Vec<(String, Bundle)> {
+) -> LibraryBundles {
     let catalog = BinaryCatalog::builtin();
     let own_ids: Vec<String> = own.iter().map(|(_, s)| s.id.clone()).collect();
-    let mut out: Vec<(String, Bundle)> = builtin
+    let mut bundles = Vec::new();
+    let mut incoherent = Vec::new();
+    let specs = builtin
         .into_iter()
         .filter(|b| !own_ids.contains(&b.id))
-        .map(|s| (builtin_path(&s.id), build_bundle(&s, s.seed, env, &catalog)))
-        .chain(
-            own.into_iter()
-                .map(|(path, s)| (path, build_bundle(&s, s.seed, env, &catalog))),
-        )
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+        .map(|s| (builtin_path(&s.id), s))
+        .chain(own);
+    for (path, spec) in specs {
+        match build_coherent_bundle(&spec, spec.seed, env, &catalog) {
+            Ok(bundle) => bundles.push((path, bundle)),
+            Err(e) => incoherent.push((path, e)),
+        }
+    }
+    bundles.sort_by(|a, b| a.0.cmp(&b.0));
+    incoherent.sort_by(|a, b| a.0.cmp(&b.0));
+    LibraryBundles {
+        bundles,
+        incoherent,
+    }
 }
 
 #[cfg(test)]
@@ -76,7 +93,11 @@ mod tests {
         let specs = builtin_specs(&env).unwrap();
         let mut own = specs[0].clone();
         own.name = "mine".into();
-        let bundles = library_bundles(specs.clone(), vec![("ttps/x.yaml".into(), own)], &env);
+        let LibraryBundles {
+            bundles,
+            incoherent,
+        } = library_bundles(specs.clone(), vec![("ttps/x.yaml".into(), own)], &env);
+        assert!(incoherent.is_empty());
         assert_eq!(bundles.len(), specs.len());
         let mine: Vec<_> = bundles
             .iter()

@@ -4,12 +4,14 @@
 //! rules only ever see the record.
 
 mod build;
+mod coherent;
 mod import;
 mod labels;
 mod read;
 mod write;
 
 pub use build::build_bundle;
+pub use coherent::{ATTEMPTS, IncoherentSpec, attempt_seeds, build_coherent_bundle};
 pub use import::{IMPORTED_PROFILE, bundle_from_records};
 pub use labels::LabelsFile;
 pub use read::{BundleError, parse_bundle, read_bundle};

@@ -45,6 +45,8 @@ pub enum Command {
     /// Turn real logs into a bundle that sits beside synthetic ones.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Check that bundles (or real logs) hold together: processes, logons, times, SIDs, paths, addresses.
+    Validate(ValidateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -292,6 +294,19 @@ pub struct KqlArgs {
     /// Configuration file (for `externaldata` fixtures) [default: ./rulecheck.yaml when it exists].
     #[arg(long)]
     pub config: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 every input is coherent, 1 findings, 2 an input cannot be read.\nThe constraints are listed in docs/validation.md."
+)]
+pub struct ValidateArgs {
+    /// Bundles or real logs (EVTX, JSON), files or directories; never modified.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

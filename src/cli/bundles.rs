@@ -75,7 +75,19 @@ fn library(ui: &Ui, loaded: &mut Loaded) {
             format!(" and {} specs from {DEFAULT_SPECS}/", own.len())
         }
     );
-    loaded.bundles = crate::library::library_bundles(builtin, own, &env);
+    let crate::library::LibraryBundles {
+        bundles,
+        incoherent,
+    } = crate::library::library_bundles(builtin, own, &env);
+    for (path, e) in incoherent {
+        ui.error(&e);
+        loaded.problems.push(Problem {
+            path,
+            line: None,
+            message: e.to_string(),
+        });
+    }
+    loaded.bundles = bundles;
 }
 
 impl Loaded {

@@ -8,7 +8,7 @@ use super::exit::Status;
 use super::inputs::{collect_files, display_path};
 use super::load::load_specs;
 use crate::binaries::BinaryCatalog;
-use crate::bundle::{build_bundle, serialize_bundle, write_atomically};
+use crate::bundle::{IncoherentSpec, build_coherent_bundle, serialize_bundle, write_atomically};
 use crate::environment::Environment;
 
 struct Output {
@@ -49,7 +49,16 @@ pub fn run(ui: &Ui, args: GenerateArgs) -> std::io::Result<Status> {
     let mut outputs: Vec<Output> = Vec::new();
     for (shown, spec) in specs {
         let seed = args.seed.unwrap_or(spec.seed);
-        let bundle = build_bundle(&spec, seed, &env, &catalog);
+        // An incoherent bundle is never written, nor compared under --check:
+        // its spec's existing bundle stays as it is.
+        let bundle = match build_coherent_bundle(&spec, seed, &env, &catalog) {
+            Ok(bundle) => bundle,
+            Err(e) => {
+                report_incoherent(ui, &shown, &e);
+                status.raise(Status::INVALID);
+                continue;
+            }
+        };
         outputs.push(Output {
             spec_path: shown,
             bundle_path: args.out.join(format!("{}.jsonl", spec.id)),
@@ -145,6 +154,22 @@ pub fn run(ui: &Ui, args: GenerateArgs) -> std::io::Result<Status> {
     }
     ui.out(&report)?;
     Ok(status)
+}
+
+/// The spec, why nothing was written, and the last attempt's findings.
+fn report_incoherent(ui: &Ui, spec_path: &str, e: &IncoherentSpec) {
+    ui.error(e);
+    for f in &e.findings {
+        let events: Vec<String> = f.events.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "  {spec_path}: {} {} (event {}): {}",
+            f.severity.as_str(),
+            f.constraint.id(),
+            events.join(", "),
+            f.message
+        );
+    }
+    eprintln!("  nothing written for {spec_path}");
 }
 
 /// 1-based line where two texts first differ.

@@ -369,7 +369,7 @@ impl Loaded {
 /// Whether a file is meant as a rulecheck bundle: its first line names the
 /// bundle format. Checked on the text, so that a damaged header is still
 /// reported as a bundle error rather than read as a log.
-fn is_bundle(bytes: &[u8]) -> bool {
+pub(super) fn is_bundle(bytes: &[u8]) -> bool {
     let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let needle = format!("\"{}\"", crate::bundle::BUNDLE_FORMAT);
     String::from_utf8_lossy(first).contains(&needle)

@@ -18,6 +18,7 @@ mod load;
 mod regression;
 mod snapshots;
 mod test;
+mod validate;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> Status {
         Command::Coverage(a) => coverage::run(&ui, a),
         Command::Attack(c) => attack::run(&ui, c),
         Command::Import(c) => import::run(&ui, c),
+        Command::Validate(a) => validate::run(&ui, a),
     };
     match result {
         Ok(status) => status,

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod snapshot;
 pub mod table;
+pub mod validate;
 
 use std::collections::BTreeMap;
 

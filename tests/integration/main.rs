@@ -22,6 +22,7 @@ mod shipped_content;
 mod sigma_scale;
 mod sigmahq_corpus;
 mod snapshot_gate;
+mod validate;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
