@@ -6,7 +6,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("ttps");
+    // The manifest directory of *this* run, not `env!` (the one the build
+    // script was compiled in): a build script reused from another checkout
+    // (a copied `target/`) would otherwise embed that checkout's specs.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("ttps");
     // Cargo rescans the whole directory, so added and removed specs count too.
     println!("cargo:rerun-if-changed=ttps");
     let mut names: Vec<String> = std::fs::read_dir(&dir)

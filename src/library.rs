@@ -87,6 +87,38 @@ mod tests {
         assert_eq!(ids.len(), specs.len());
     }
 
+    /// The embedded library is exactly this checkout's `ttps/`: same files,
+    /// same text (a build script reused from another checkout once embedded
+    /// that checkout's specs instead).
+    #[test]
+    fn library_is_this_checkouts_ttps_directory() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ttps");
+        let mut on_disk: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<(String, String)> = LIBRARY
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        assert_eq!(
+            embedded.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            on_disk.iter().map(|(n, _)| n).collect::<Vec<_>>()
+        );
+        for ((name, text), (_, disk)) in embedded.iter().zip(&on_disk) {
+            assert!(
+                text == disk,
+                "{name}: embedded text differs from ttps/{name}"
+            );
+        }
+    }
+
     #[test]
     fn own_specs_replace_builtin_ones_of_the_same_id() {
         let env = Environment::default_workstation();

@@ -630,6 +630,11 @@ fn sysmon_registry_path(key: &str, user_sid: &str) -> String {
 /// Sysmon's `Details` text for registry data (validated at load for numbers).
 fn registry_details(kind: RegistryValueType, data: &str) -> String {
     match kind {
+        // Sysmon writes an empty string value as `(Empty)`, never as nothing
+        // (SigmaHQ rules match `Details: '(Empty)'`, e.g. for DelegateExecute).
+        RegistryValueType::String | RegistryValueType::ExpandString if data.is_empty() => {
+            "(Empty)".to_string()
+        }
         RegistryValueType::String | RegistryValueType::ExpandString => data.to_string(),
         RegistryValueType::Dword => {
             format!("DWORD (0x{:08x})", parse_number(data).unwrap_or(0) as u32)

@@ -230,6 +230,11 @@ fn registry_paths_and_details_are_written_as_sysmon_does() {
         registry_details(RegistryValueType::Binary, "00"),
         "Binary Data"
     );
+    assert_eq!(registry_details(RegistryValueType::String, ""), "(Empty)");
+    assert_eq!(
+        registry_details(RegistryValueType::ExpandString, "%TEMP%"),
+        "%TEMP%"
+    );
     assert_eq!(
         sysmon_registry_path(r"HKEY_LOCAL_MACHINE\SOFTWARE\X", "S"),
         r"HKLM\SOFTWARE\X"

@@ -5,7 +5,7 @@
 //!
 //! `RULECHECK_SOUNDNESS_EVENTS=N` raises the generated event count (the
 //! library is regenerated with more seeds); the default is one round of the
-//! library (about 600 events) to keep `cargo test` short. The large run is
+//! library (about 1,300 events) to keep `cargo test` short. The large run is
 //! documented in BENCHMARKS.md.
 
 use rulecheck::engine::{Placeholders, RuleLoader, SigmaMatcher, prepare};
