@@ -260,3 +260,25 @@ fn properties(
     }
     Value::Object(props)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_operations_have_display_names_whatever_their_case() {
+        assert_eq!(
+            operation_display_name("MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE"),
+            "Create role assignment"
+        );
+        assert_eq!(
+            operation_display_name("Microsoft.Insights/diagnosticSettings/delete"),
+            "Delete diagnostic setting"
+        );
+        // Unknown ones keep the operation itself.
+        assert_eq!(
+            operation_display_name("Microsoft.Web/sites/restart/action"),
+            "Microsoft.Web/sites/restart/action"
+        );
+    }
+}

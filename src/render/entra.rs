@@ -537,7 +537,12 @@ fn target_resources(env: &Environment, c: &DirectoryChange) -> Value {
             vec![user_target(
                 c,
                 vec![
-                    modified("Role.ObjectID", "", json!(template)),
+                    // The tenant's activated role object, distinct from its template.
+                    modified(
+                        "Role.ObjectID",
+                        "",
+                        json!(stable_guid(&format!("tenant/northwind/role/{template}"))),
+                    ),
                     modified("Role.DisplayName", "", json!(role)),
                     modified("Role.TemplateId", "", json!(template)),
                 ],
@@ -653,4 +658,54 @@ fn target_resources(env: &Environment, c: &DirectoryChange) -> Value {
         }
     };
     Value::Array(targets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agents_give_entras_os_and_browser_names() {
+        let edge = crate::environment::cloud::ClientKind::Browser.default_user_agent();
+        assert_eq!(
+            describe_user_agent(edge),
+            ("Windows10".to_string(), "Edge 130.0.0".to_string())
+        );
+        let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36";
+        assert_eq!(
+            describe_user_agent(mac),
+            ("MacOs".to_string(), "Chrome 129.0.0".to_string())
+        );
+        assert_eq!(
+            describe_user_agent("python-requests/2.31.0"),
+            (String::new(), "Python Requests 2.31.0".to_string())
+        );
+        assert_eq!(describe_user_agent("Outlook-iOS/2.0").1, "Rich Client");
+    }
+
+    #[test]
+    fn locations_come_from_the_geolocation_table_with_iso_country_codes() {
+        let vps = location("185.225.17.44".parse().unwrap());
+        assert_eq!(vps["countryOrRegion"], "NL");
+        assert_eq!(vps["city"], "Amsterdam");
+        assert!(vps["geoCoordinates"]["latitude"].is_f64());
+        // A private address has no location, as Entra shows none.
+        let lan = location("10.20.30.42".parse().unwrap());
+        assert_eq!(lan["countryOrRegion"], "");
+        assert_eq!(lan["geoCoordinates"]["latitude"], Value::Null);
+    }
+
+    #[test]
+    fn every_country_of_the_geolocation_table_has_a_code() {
+        let text = include_str!("../../data/geoip.yaml");
+        let countries: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split("country: ").nth(1))
+            .map(|rest| rest.split(',').next().unwrap().trim())
+            .collect();
+        assert!(countries.len() >= 5);
+        for country in countries {
+            assert!(country_code(country).is_some(), "{country}");
+        }
+    }
 }

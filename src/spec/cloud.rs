@@ -540,3 +540,6 @@ pub fn check_activity(tenant: &Tenant, p: &AzureActivityParams) -> Vec<Problem> 
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

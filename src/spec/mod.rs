@@ -275,10 +275,21 @@ impl Validator<'_> {
         })
     }
 
-    /// Report a cloud step's problems at the lines of the keys they are about.
-    fn report_cloud(&mut self, problems: Vec<cloud::Problem>, key_line: &dyn Fn(&str) -> usize) {
+    /// Report a cloud step's problems at the lines of the keys they are about;
+    /// keys of a one-line (flow) mapping are on the action's own line.
+    fn report_cloud(
+        &mut self,
+        problems: Vec<cloud::Problem>,
+        action: &str,
+        step_line: usize,
+        key_line: &dyn Fn(&str) -> usize,
+    ) {
         for p in problems {
-            self.error_at(key_line(p.key), p.message, p.help);
+            let line = match key_line(p.key) {
+                l if l == step_line => key_line(action),
+                l => l,
+            };
+            self.error_at(line, p.message, p.help);
         }
     }
 
@@ -565,7 +576,7 @@ impl Validator<'_> {
             StepAction::Logon { params: p }
         } else if let Some(p) = rs.entra_signin {
             let problems = cloud::check_signin(&self.env.cloud, &p);
-            self.report_cloud(problems, key_line);
+            self.report_cloud(problems, "entra_signin", line, key_line);
             let session = match &p.session {
                 Some(name) => match index_of.get(name) {
                     Some(&i) if matches!(earlier[i].action, StepAction::EntraSignin { .. }) => {
@@ -588,11 +599,11 @@ impl Validator<'_> {
             StepAction::EntraSignin { params: p, session }
         } else if let Some(p) = rs.entra_audit {
             let problems = cloud::check_audit(&self.env.cloud, &p);
-            self.report_cloud(problems, key_line);
+            self.report_cloud(problems, "entra_audit", line, key_line);
             StepAction::EntraAudit { params: p }
         } else if let Some(p) = rs.azure_activity {
             let problems = cloud::check_activity(&self.env.cloud, &p);
-            self.report_cloud(problems, key_line);
+            self.report_cloud(problems, "azure_activity", line, key_line);
             StepAction::AzureActivity { params: p }
         } else {
             unreachable!("exactly one action kind was checked above")
