@@ -392,15 +392,12 @@ pub fn check_audit(tenant: &Tenant, p: &EntraAuditParams) -> Vec<Problem> {
     match p.target_user.as_deref() {
         // A UPN names an account the tenant's catalog lacks (one an earlier
         // `add_user` step created).
-        Some(upn) if upn.contains('@') => {
-            if !is_upn(upn) {
-                out.push(problem(
-                    "target_user",
-                    format!("`{upn}` is not a user principal name"),
-                    Some("write a tenant user key, or name@domain".into()),
-                ));
-            }
-        }
+        Some(upn) if upn.contains('@') && !is_upn(upn) => out.push(problem(
+            "target_user",
+            format!("`{upn}` is not a user principal name"),
+            Some("write a tenant user key, or name@domain".into()),
+        )),
+        Some(upn) if upn.contains('@') => {}
         Some(user) => check_user(tenant, "target_user", user, &mut out),
         None => {}
     }
