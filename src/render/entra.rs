@@ -132,11 +132,7 @@ fn sign_in(env: &Environment, time: Micros, s: &SignIn) -> Row {
     row.set(
         "Status",
         if failed {
-            json!({
-                "errorCode": s.result,
-                "failureReason": description,
-                "additionalDetails": "The user didn't complete the sign-in or it was blocked; see the error code.",
-            })
+            json!({ "errorCode": s.result, "failureReason": description })
         } else {
             json!({ "errorCode": 0 })
         },

@@ -319,7 +319,7 @@ pub fn check_signin(tenant: &Tenant, p: &EntraSigninParams) -> Vec<Problem> {
             Some(format!("known codes: {}", known.join(", "))),
         ));
     }
-    if p.result != 0 && matches!(p.mfa, Some(m) if m != MfaMethod::None) && p.result == 50126 {
+    if p.result == 50126 && matches!(p.mfa, Some(m) if m != MfaMethod::None) {
         out.push(problem(
             "mfa",
             "a sign-in that fails on the password (50126) never reaches MFA".into(),

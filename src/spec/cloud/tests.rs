@@ -117,6 +117,18 @@ fn unknown_error_codes_and_keys_are_refused() {
     assert_eq!(e.line(), Some(18));
     assert!(e.message.contains("error code 12345"), "{e}");
     assert!(e.help.as_deref().unwrap().contains("50126"));
+    let e = only_error(
+        &VALID
+            .replace(
+                "      device: unmanaged\n",
+                "      device: unmanaged\n      result: 50126\n",
+            )
+            .replace(
+                "      session: signin\n",
+                "      session: signin\n      mfa: sms\n",
+            ),
+    );
+    assert!(e.message.contains("never reaches MFA"), "{e}");
     let e = only_error(&VALID.replace("device: unmanaged", "device: laptop"));
     assert!(e.message.contains("unknown variant `laptop`"), "{e}");
     let e = only_error(&VALID.replace("ip: 185.225.17.44", "client_ip: 185.225.17.44"));
@@ -214,5 +226,17 @@ fn add_user_needs_a_new_upn() {
     assert!(e.message.contains("already exists in the tenant"), "{e}");
     let e = only_error(&text.replace("alice.mercer@northwindtraders.com", "svc sync"));
     assert!(e.message.contains("is not a user principal name"), "{e}");
+    // A role may go to an account an earlier step created, named by UPN.
+    let by_upn = VALID.replace(
+        "target_user: bob",
+        "target_user: svc-sync@northwindtraders.com",
+    );
+    assert!(parse(&by_upn).is_ok());
+    let e = only_error(&VALID.replace("target_user: bob", "target_user: svc@sync"));
+    assert!(
+        e.message
+            .contains("`svc@sync` is not a user principal name"),
+        "{e}"
+    );
     assert!(parse(&text.replace("alice.mercer@", "svc-sync@")).is_ok());
 }
