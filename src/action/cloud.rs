@@ -31,7 +31,6 @@ pub struct SignIn {
     /// Entra error code; 0 for success.
     pub result: u32,
     pub mfa: MfaMethod,
-    pub interactive: bool,
     pub device: SigninDevice,
     /// The sign-in's request id (`Id`, `OriginalRequestId`).
     pub request_id: String,

@@ -99,7 +99,6 @@ pub fn sign_in(
         client_app_used: client.client_app_used(),
         result: p.result,
         mfa: p.mfa.unwrap_or(MfaMethod::None),
-        interactive: p.interactive,
         device: p.device.unwrap_or(SigninDevice::Workstation),
         request_id: random_guid(rng),
         correlation_id: random_guid(rng),

@@ -111,17 +111,12 @@ fn sign_in(env: &Environment, time: Micros, s: &SignIn) -> Row {
     row.set("UserAgent", s.user_agent.clone());
     row.set("ClientAppUsed", s.client_app_used);
     row.set("DeviceDetail", device_detail(env, s));
-    row.set("IsInteractive", s.interactive);
+    // Entra files non-interactive sign-ins (clients refreshing tokens) in
+    // AADNonInteractiveUserSignInLogs, which rulecheck does not render.
+    row.set("IsInteractive", true);
     row.set("AuthenticationProtocol", "none");
     row.set("ClientCredentialType", "none");
-    row.set(
-        "IncomingTokenType",
-        if s.continues_session && !s.interactive {
-            "refreshToken"
-        } else {
-            "none"
-        },
-    );
+    row.set("IncomingTokenType", "none");
     row.set("TokenIssuerType", "AzureAD");
 
     let failed = s.result != 0;

@@ -74,14 +74,8 @@ pub struct EntraSigninParams {
     /// (the same `SessionId`): a refreshed or replayed token.
     #[serde(default)]
     pub session: Option<String>,
-    #[serde(default = "yes")]
-    pub interactive: bool,
     #[serde(default)]
     pub device: Option<SigninDevice>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Directory activities `entra_audit` can record, with their audit-log names.

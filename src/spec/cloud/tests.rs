@@ -64,7 +64,7 @@ fn valid_cloud_steps_parse_with_their_session_resolved() {
     match &spec.steps[1].action {
         StepAction::EntraSignin { session, params } => {
             assert_eq!(*session, Some(0));
-            assert!(params.interactive, "sign-ins are interactive by default");
+            assert_eq!(params.user, "alice");
         }
         other => panic!("{other:?}"),
     }
