@@ -72,7 +72,16 @@ impl Source {
 
     /// Defender XDR tables number their rows with `ReportId`.
     fn is_defender(self) -> bool {
-        self.as_str().starts_with("Device")
+        matches!(
+            self,
+            Source::DeviceProcessEvents
+                | Source::DeviceNetworkEvents
+                | Source::DeviceFileEvents
+                | Source::DeviceRegistryEvents
+                | Source::DeviceLogonEvents
+                | Source::DeviceImageLoadEvents
+                | Source::DeviceEvents
+        )
     }
 }
 
