@@ -2,6 +2,8 @@
 //! schema. Renderers turn each [`Action`] into the records of every schema that
 //! would see it (Sysmon, Windows Security, …).
 
+pub mod cloud;
+
 use std::net::IpAddr;
 
 use crate::binaries::PeInfo;
@@ -146,6 +148,10 @@ pub enum Action {
     Logon {
         session: usize,
     },
+    /// Boxed, like the module of an image load: cloud records carry many ids.
+    EntraSignIn(Box<cloud::SignIn>),
+    DirectoryChange(Box<cloud::DirectoryChange>),
+    ArmOperation(Box<cloud::ArmOperation>),
 }
 
 /// An action at its time, attributed to the spec step that caused it.

@@ -5,6 +5,8 @@
 //! profiles; until then every bundle is rendered on this host, which keeps bundles
 //! comparable with each other.
 
+pub mod cloud;
+
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::spec::model::Integrity;
@@ -17,6 +19,8 @@ pub struct Environment {
     /// Key of the user whose desktop processes without a parent or user run under.
     pub default_user: &'static str,
     pub ambient: Vec<AmbientProcess>,
+    /// The Entra tenant and Azure subscription the organisation's users work in.
+    pub cloud: cloud::Tenant,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +220,7 @@ impl Environment {
                     integrity: Integrity::System,
                 },
             ],
+            cloud: cloud::Tenant::northwind(),
         }
     }
 

@@ -103,7 +103,7 @@ impl FromStr for KqlType {
 }
 
 /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal digits.
-fn is_guid(s: &str) -> bool {
+pub(crate) fn is_guid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
         && groups
@@ -269,7 +269,10 @@ mod tests {
                 "DeviceLogonEvents",
                 "DeviceImageLoadEvents",
                 "DeviceEvents",
-                "SecurityEvent"
+                "SecurityEvent",
+                "AuditLogs",
+                "SigninLogs",
+                "AzureActivity"
             ]
         );
         let process = table("DeviceProcessEvents").unwrap();
@@ -297,6 +300,25 @@ mod tests {
             KqlType::Datetime
         );
         assert_eq!(security.column("_BilledSize").unwrap().kind, KqlType::Real);
+        // The cloud tables: Entra ID's and the Azure activity log.
+        let activity = table("AzureActivity").unwrap();
+        assert_eq!(
+            activity.column("Properties_d").unwrap().kind,
+            KqlType::Dynamic
+        );
+        assert_eq!(activity.column("Properties").unwrap().kind, KqlType::String);
+        assert_eq!(
+            activity.column("EventSubmissionTimestamp").unwrap().kind,
+            KqlType::Datetime
+        );
+        assert_eq!(
+            table("SigninLogs")
+                .unwrap()
+                .column("LocationDetails")
+                .unwrap()
+                .kind,
+            KqlType::Dynamic
+        );
         // Every Defender table starts with the same four columns.
         for t in catalog
             .tables()
@@ -358,7 +380,7 @@ mod tests {
 
     #[test]
     fn schema_only_tables_are_known_but_not_rendered() {
-        const SCHEMA_ONLY: [&str; 27] = [
+        const SCHEMA_ONLY: [&str; 25] = [
             "DeviceInfo",
             "DeviceNetworkInfo",
             "DeviceFileCertificateInfo",
@@ -378,8 +400,6 @@ mod tests {
             "IdentityInfo",
             "SecurityAlert",
             "SecurityIncident",
-            "AuditLogs",
-            "SigninLogs",
             "OfficeActivity",
             "ThreatIntelligenceIndicator",
             "Event",

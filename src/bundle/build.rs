@@ -60,7 +60,10 @@ pub fn build_bundle(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryC
                 | StepAction::FileCreate { process, .. }
                 | StepAction::RegistrySet { process, .. }
                 | StepAction::ImageLoad { process, .. } => Some(ref_name(process)),
-                StepAction::Logon { .. } => None,
+                StepAction::Logon { .. }
+                | StepAction::EntraSignin { .. }
+                | StepAction::EntraAudit { .. }
+                | StepAction::AzureActivity { .. } => None,
             },
             after: s.after.iter().map(|i| spec.steps[*i].id.clone()).collect(),
         })

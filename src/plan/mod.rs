@@ -6,6 +6,7 @@
 //! sampled delay (at least 1 ms later), so a child always starts after its parent
 //! and every referenced process exists before it acts.
 
+pub mod cloud;
 pub mod rng;
 
 use sha2::{Digest, Sha256};
@@ -76,6 +77,8 @@ pub fn plan(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryCatalog) 
 
     let mut step_process: Vec<Option<usize>> = vec![None; spec.steps.len()];
     let mut step_session: Vec<Option<usize>> = vec![None; spec.steps.len()];
+    // Entra session id of each sign-in step, for later sign-ins that continue it.
+    let mut step_cloud_session: Vec<Option<String>> = vec![None; spec.steps.len()];
     let mut actions = Vec::with_capacity(spec.steps.len());
     let mut clock = start;
     for (i, step) in spec.steps.iter().enumerate() {
@@ -254,6 +257,18 @@ pub fn plan(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryCatalog) 
                 Action::Logon {
                     session: planner.sessions.len() - 1,
                 }
+            }
+            StepAction::EntraSignin { params, session } => {
+                let continued = session.and_then(|s| step_cloud_session[s].clone());
+                let sign_in = cloud::sign_in(&env.cloud, params, continued, &mut rng);
+                step_cloud_session[i] = Some(sign_in.session_id.clone());
+                Action::EntraSignIn(Box::new(sign_in))
+            }
+            StepAction::EntraAudit { params } => Action::DirectoryChange(Box::new(
+                cloud::directory_change(&env.cloud, params, &mut rng),
+            )),
+            StepAction::AzureActivity { params } => {
+                Action::ArmOperation(Box::new(cloud::arm_operation(&env.cloud, params, &mut rng)))
             }
         };
         actions.push(TimedAction {

@@ -124,6 +124,10 @@ pub fn render(
             row.set_present(initiating(plan, env, process(*p)));
             (Source::DeviceEvents, row)
         }
+        // Cloud activity happens in the tenant, not on a device.
+        Action::EntraSignIn(_) | Action::DirectoryChange(_) | Action::ArmOperation(_) => {
+            return Vec::new();
+        }
     };
     let (min, max) = INGESTION_DELAY_US;
     vec![Rendered {

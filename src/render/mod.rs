@@ -5,9 +5,13 @@
 //! Windows event logs (`sysmon`, `security`) are rendered as evtx records; the
 //! same actions are also rendered as rows of Microsoft's tables (`defender`:
 //! Defender XDR advanced hunting; `sentinel`: `SecurityEvent`), whose columns
-//! come from `data/tables.yaml` (`row`).
+//! come from `data/tables.yaml` (`row`). Cloud actions become rows of the
+//! Log Analytics tables that record them: `entra` (`SigninLogs`, `AuditLogs`)
+//! and `azure_activity` (`AzureActivity`).
 
+pub mod azure_activity;
 pub mod defender;
+pub mod entra;
 pub mod evtx;
 pub mod row;
 pub mod security;
@@ -36,6 +40,9 @@ pub enum Source {
     DeviceImageLoadEvents,
     DeviceEvents,
     SecurityEvent,
+    SigninLogs,
+    AuditLogs,
+    AzureActivity,
 }
 
 impl Source {
@@ -51,6 +58,9 @@ impl Source {
             Source::DeviceImageLoadEvents => "DeviceImageLoadEvents",
             Source::DeviceEvents => "DeviceEvents",
             Source::SecurityEvent => "SecurityEvent",
+            Source::SigninLogs => "SigninLogs",
+            Source::AuditLogs => "AuditLogs",
+            Source::AzureActivity => "AzureActivity",
         }
     }
 
@@ -62,7 +72,16 @@ impl Source {
 
     /// Defender XDR tables number their rows with `ReportId`.
     fn is_defender(self) -> bool {
-        self.is_table() && self != Source::SecurityEvent
+        matches!(
+            self,
+            Source::DeviceProcessEvents
+                | Source::DeviceNetworkEvents
+                | Source::DeviceFileEvents
+                | Source::DeviceRegistryEvents
+                | Source::DeviceLogonEvents
+                | Source::DeviceImageLoadEvents
+                | Source::DeviceEvents
+        )
     }
 }
 
@@ -109,6 +128,8 @@ pub fn render_plan(plan: &Plan, env: &Environment, label: &str) -> Vec<StepRecor
         // what they were before tables existed.
         let mut table_rng = Rng::derive(plan.seed, &format!("{label}/render/{n}/tables"));
         let mut tables = defender::render(plan, env, action, &mut table_rng);
+        tables.extend(entra::render(env, action, &mut table_rng));
+        tables.extend(azure_activity::render(env, action, &mut table_rng));
         for record in logs.iter().filter(|r| r.source == Source::Security) {
             tables.extend(sentinel::from_security(env, record, &mut table_rng));
         }

@@ -58,6 +58,18 @@ impl Row {
         self.columns.get(column)
     }
 
+    /// `_BilledSize` of a Log Analytics row: the length of its JSON without
+    /// the `_`-prefixed system columns, which Log Analytics does not bill.
+    pub fn billed_size(&self) -> f64 {
+        let billed: Map<String, Value> = self
+            .columns
+            .iter()
+            .filter(|(name, _)| !name.starts_with('_'))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        serde_json::to_string(&billed).map_or(0, |s| s.len()) as f64
+    }
+
     pub fn into_value(self) -> Value {
         Value::Object(self.columns)
     }

@@ -138,7 +138,10 @@ pub fn render(
             d.insert("User".into(), user_name(env, p).into());
             (7, 3, d)
         }
-        Action::Logon { .. } => return Vec::new(),
+        Action::Logon { .. }
+        | Action::EntraSignIn(_)
+        | Action::DirectoryChange(_)
+        | Action::ArmOperation(_) => return Vec::new(),
     };
     // Sysmon writes the record a few milliseconds after the activity it observed.
     let logged = action.time + rng.between(800, 12_000) as Micros;

@@ -4,6 +4,7 @@
 //! per step, references to earlier steps, known placeholders and users) and
 //! collects every problem of a file, each located at its line.
 
+pub mod cloud;
 pub mod duration;
 pub mod model;
 pub mod template;
@@ -93,6 +94,17 @@ pub enum StepAction {
     Logon {
         params: LogonParams,
     },
+    EntraSignin {
+        params: cloud::EntraSigninParams,
+        /// The earlier `entra_signin` step whose session this one continues.
+        session: Option<usize>,
+    },
+    EntraAudit {
+        params: cloud::EntraAuditParams,
+    },
+    AzureActivity {
+        params: cloud::AzureActivityParams,
+    },
 }
 
 impl StepAction {
@@ -105,6 +117,9 @@ impl StepAction {
             StepAction::RegistrySet { .. } => "registry_set",
             StepAction::ImageLoad { .. } => "image_load",
             StepAction::Logon { .. } => "logon",
+            StepAction::EntraSignin { .. } => "entra_signin",
+            StepAction::EntraAudit { .. } => "entra_audit",
+            StepAction::AzureActivity { .. } => "azure_activity",
         }
     }
 }
@@ -260,6 +275,24 @@ impl Validator<'_> {
         })
     }
 
+    /// Report a cloud step's problems at the lines of the keys they are about;
+    /// keys of a one-line (flow) mapping are on the action's own line.
+    fn report_cloud(
+        &mut self,
+        problems: Vec<cloud::Problem>,
+        action: &str,
+        step_line: usize,
+        key_line: &dyn Fn(&str) -> usize,
+    ) {
+        for p in problems {
+            let line = match key_line(p.key) {
+                l if l == step_line => key_line(action),
+                l => l,
+            };
+            self.error_at(line, p.message, p.help);
+        }
+    }
+
     fn resolve_vars(&mut self, defs: &BTreeMap<String, VarDef>) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         for (name, def) in defs {
@@ -350,6 +383,9 @@ impl Validator<'_> {
             rs.registry_set.is_some(),
             rs.image_load.is_some(),
             rs.logon.is_some(),
+            rs.entra_signin.is_some(),
+            rs.entra_audit.is_some(),
+            rs.azure_activity.is_some(),
         ]
         .iter()
         .zip(ACTION_KINDS)
@@ -538,6 +574,37 @@ impl Validator<'_> {
             }
             users.push(("user", p.user.clone()));
             StepAction::Logon { params: p }
+        } else if let Some(p) = rs.entra_signin {
+            let problems = cloud::check_signin(&self.env.cloud, &p);
+            self.report_cloud(problems, "entra_signin", line, key_line);
+            let session = match &p.session {
+                Some(name) => match index_of.get(name) {
+                    Some(&i) if matches!(earlier[i].action, StepAction::EntraSignin { .. }) => {
+                        Some(i)
+                    }
+                    _ => {
+                        self.error_at(
+                            key_line("session"),
+                            format!("`session: {name}` must name an earlier `entra_signin` step"),
+                            Some(
+                                "a sign-in continues the session of a sign-in written above it"
+                                    .into(),
+                            ),
+                        );
+                        return None;
+                    }
+                },
+                None => None,
+            };
+            StepAction::EntraSignin { params: p, session }
+        } else if let Some(p) = rs.entra_audit {
+            let problems = cloud::check_audit(&self.env.cloud, &p);
+            self.report_cloud(problems, "entra_audit", line, key_line);
+            StepAction::EntraAudit { params: p }
+        } else if let Some(p) = rs.azure_activity {
+            let problems = cloud::check_activity(&self.env.cloud, &p);
+            self.report_cloud(problems, "azure_activity", line, key_line);
+            StepAction::AzureActivity { params: p }
         } else {
             unreachable!("exactly one action kind was checked above")
         };

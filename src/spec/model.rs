@@ -45,12 +45,15 @@ pub struct RawSpec {
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     Windows,
+    /// Entra ID and Azure: specs made of cloud steps.
+    Azure,
 }
 
 impl Platform {
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Windows => "windows",
+            Platform::Azure => "azure",
         }
     }
 }
@@ -120,6 +123,12 @@ pub struct RawStep {
     pub image_load: Option<ImageLoadParams>,
     #[serde(default, deserialize_with = "present")]
     pub logon: Option<LogonParams>,
+    #[serde(default, deserialize_with = "present")]
+    pub entra_signin: Option<super::cloud::EntraSigninParams>,
+    #[serde(default, deserialize_with = "present")]
+    pub entra_audit: Option<super::cloud::EntraAuditParams>,
+    #[serde(default, deserialize_with = "present")]
+    pub azure_activity: Option<super::cloud::AzureActivityParams>,
 }
 
 /// An action key that is written must hold parameters: `process_create: null`
@@ -133,7 +142,7 @@ where
 }
 
 /// Names of the action-kind keys, in the order the docs list them.
-pub const ACTION_KINDS: [&str; 7] = [
+pub const ACTION_KINDS: [&str; 10] = [
     "process_create",
     "network_connect",
     "dns_query",
@@ -141,6 +150,9 @@ pub const ACTION_KINDS: [&str; 7] = [
     "registry_set",
     "image_load",
     "logon",
+    "entra_signin",
+    "entra_audit",
+    "azure_activity",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]

@@ -195,7 +195,7 @@ fn a_kql_rule_on_a_table_rulecheck_does_not_generate_is_errored_where_expected()
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("signin.kql"),
-        "// techniques: T1003.001\nSigninLogs\n| where ResultType == '50126'\n",
+        "// techniques: T1003.001\nOfficeActivity\n| where Operation == 'MailItemsAccessed'\n",
     )
     .unwrap();
     let out = rulecheck(dir.path())
@@ -205,7 +205,7 @@ fn a_kql_rule_on_a_table_rulecheck_does_not_generate_is_errored_where_expected()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
     assert!(
-        stderr(&out).contains("table `SigninLogs` has no source in rulecheck"),
+        stderr(&out).contains("table `OfficeActivity` has no source in rulecheck"),
         "{}",
         transcript(&out)
     );
@@ -213,7 +213,10 @@ fn a_kql_rule_on_a_table_rulecheck_does_not_generate_is_errored_where_expected()
     let result = &report["results"][0];
     assert_eq!(result["outcome"], "errored");
     assert!(
-        result["reason"].as_str().unwrap().contains("SigninLogs"),
+        result["reason"]
+            .as_str()
+            .unwrap()
+            .contains("OfficeActivity"),
         "{result}"
     );
 }

@@ -3,6 +3,7 @@
 mod bad_input;
 mod broken_pipe;
 mod ci_outputs;
+mod cloud;
 mod correlation;
 mod coverage;
 mod coverage_html;

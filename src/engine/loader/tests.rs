@@ -64,10 +64,10 @@ fn kql_rules_are_checked_against_the_table_schemas_at_load() {
         err[0].help
     );
     // …while a table rulecheck does not generate loads, and is noted.
-    let text = "// techniques: T1078\nSigninLogs\n| where ResultType == '50126'\n";
+    let text = "// techniques: T1078\nOfficeActivity\n| where Operation == 'MailItemsAccessed'\n";
     let rules = loader.load_file("r.kql", text).unwrap();
     assert!(
-        matches!(&rules[..], [LoadedRule::Kql(r)] if r.missing_table.as_deref() == Some("SigninLogs"))
+        matches!(&rules[..], [LoadedRule::Kql(r)] if r.missing_table.as_deref() == Some("OfficeActivity"))
     );
 }
 
