@@ -126,5 +126,5 @@ fn the_snapshot_directory_comes_from_the_configuration() {
             .join("accepted/rules/proc_creation_win_cmd_child.yml.snap.yaml")
             .is_file()
     );
-    assert!(!dir.path().join(".rulecheck").exists());
+    assert!(!dir.path().join(".rulecheck/snapshots").exists());
 }
