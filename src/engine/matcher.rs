@@ -6,6 +6,7 @@
 //! same order, as [`SigmaRule::hits`] rule by rule.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -29,8 +30,10 @@ pub struct Funnel {
 pub struct SigmaMatcher<'r> {
     rules: &'r [SigmaRule],
     /// The literal index and each rule's clauses of witness ids (`None`:
-    /// always evaluate); absent when the prefilter is switched off.
-    prefilter: Option<(LiteralIndex, Vec<ClauseIds>)>,
+    /// always evaluate), built on first use — a run whose results all come
+    /// from the cache never pays for the automata; absent when the prefilter
+    /// is switched off.
+    prefilter: Option<OnceLock<(LiteralIndex, Vec<ClauseIds>)>>,
 }
 
 /// What routes an event: its source, event id and action type.
@@ -44,9 +47,16 @@ impl<'r> SigmaMatcher<'r> {
     /// Index `rules`. `prefilter: false` gives routing and exact evaluation
     /// only, for measuring and for proving the prefilter changes nothing.
     pub fn new(rules: &'r [SigmaRule], prefilter: bool) -> SigmaMatcher<'r> {
-        let prefilter =
-            prefilter.then(|| LiteralIndex::build(rules.iter().map(|r| &r.requirement)));
-        SigmaMatcher { rules, prefilter }
+        SigmaMatcher {
+            rules,
+            prefilter: prefilter.then(OnceLock::new),
+        }
+    }
+
+    /// The literal index and the rules' witness ids, built on first use.
+    fn index(&self) -> Option<&(LiteralIndex, Vec<ClauseIds>)> {
+        let cell = self.prefilter.as_ref()?;
+        Some(cell.get_or_init(|| LiteralIndex::build(self.rules.iter().map(|r| &r.requirement))))
     }
 
     /// Per rule (in the order given to [`SigmaMatcher::new`]), the sorted
@@ -96,7 +106,8 @@ impl<'r> SigmaMatcher<'r> {
     ) -> (Vec<(u32, usize)>, Funnel) {
         let mut funnel = Funnel::default();
         let mut routes: HashMap<RouteKey<'_>, Routed> = HashMap::new();
-        let mut found = self.prefilter.as_ref().map(|(index, _)| index.found());
+        let prefilter = self.index();
+        let mut found = prefilter.map(|(index, _)| index.found());
         let mut out = Vec::new();
         for (i, event) in events.iter().enumerate() {
             let key = (
@@ -115,7 +126,7 @@ impl<'r> SigmaMatcher<'r> {
                     continue;
                 };
                 funnel.routed += 1;
-                if let (Some((index, witnesses)), Some(found)) = (&self.prefilter, &mut found)
+                if let (Some((index, witnesses)), Some(found)) = (prefilter, &mut found)
                     && let Some(required) = &witnesses[rule as usize]
                 {
                     if scanned != Some(mapping) {
