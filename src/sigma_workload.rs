@@ -123,3 +123,23 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_rounds_are_the_library_with_successive_seeds() {
+        let rounds: Vec<Vec<Bundle>> = library_rounds().take(2).collect();
+        let specs = builtin_specs(&Environment::default_workstation()).unwrap();
+        assert_eq!(rounds[0].len(), specs.len());
+        assert_eq!(rounds[1].len(), specs.len());
+        // Same specs, another seed: other events.
+        assert_eq!(rounds[0][0].header.spec, rounds[1][0].header.spec);
+        assert_ne!(rounds[0][0].events, rounds[1][0].events);
+        // At least one round, then whole rounds until the count is reached.
+        let one: usize = rounds[0].iter().map(|b| b.events.len()).sum();
+        assert_eq!(generated_bundles(0).len(), specs.len());
+        assert_eq!(generated_bundles(one + 1).len(), 2 * specs.len());
+    }
+}
