@@ -217,6 +217,7 @@ fn explain(
     use std::io::Write;
     let mut causes_total: BTreeMap<String, usize> = BTreeMap::new();
     let mut lines = Vec::new();
+    let mut plain_counts = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
         let (mut ours, mut theirs) = (0, 0);
         let mut causes: BTreeMap<String, usize> = BTreeMap::new();
@@ -246,6 +247,13 @@ fn explain(
                 *causes.entry(cause).or_default() += 1;
             }
         }
+        if theirs > 0 {
+            plain_counts.push(format!(
+                "{}\t{}\t{theirs}",
+                rule.id.as_deref().unwrap_or("-"),
+                rule.path
+            ));
+        }
         if ours != theirs || !causes.is_empty() {
             let listed: Vec<String> = causes.iter().map(|(c, n)| format!("{n}× {c}")).collect();
             lines.push(format!(
@@ -267,6 +275,10 @@ fn explain(
         writeln!(out, "{line}").expect("write");
     }
     out.flush().expect("flush");
+    // Per rule, the plain loop's count, for comparison with other evaluators
+    // run on the same events (`scripts/bench_sigma.sh`).
+    let counts_path = path.with_extension("plain_counts.tsv");
+    std::fs::write(&counts_path, plain_counts.join("\n") + "\n").expect("write plain counts");
     println!(
         "{} rules differ; every difference explained in {}:",
         lines.len(),

@@ -26,7 +26,8 @@ fi
 
 cargo build --release --example sigma_bench
 EXPORT=target/sigma_bench_events.jsonl
-./target/release/examples/sigma_bench --events "$EVENTS" --export "$EXPORT"
+./target/release/examples/sigma_bench --events "$EVENTS" --export "$EXPORT" \
+  --explain target/sigma_explain.tsv
 
 # rsigma reads the same events, flattened as rulecheck's rules see them.
 lines=$(wc -l < "$EXPORT")
@@ -41,3 +42,31 @@ start, end, lines, matches = float(sys.argv[1]), float(sys.argv[2]), int(sys.arg
 t = end - start
 print(f"rsigma 0.23.0 (load + evaluate): {lines / t:.0f} events/s ({t:.2f} s), {matches} match lines")
 PY
+
+# Rule by rule, rsigma against the plain sigma-rust loop, on a workload small
+# enough for the plain loop to see every event (one library round + EVTX).
+SMALL=target/sigma_bench_small.jsonl
+./target/release/examples/sigma_bench --events 1 --sample 1000000000 --export "$SMALL" \
+  --explain target/sigma_explain_small.tsv > target/sigma_bench_small.txt
+RAYON_NUM_THREADS=1 "$RSIGMA" engine eval -r "$RULES" -e "@$SMALL" \
+  --output-format ndjson --quiet > target/rsigma_matches_small.ndjson
+python3 - target/sigma_explain_small.plain_counts.tsv target/rsigma_matches_small.ndjson <<'PY'
+import collections, json, sys
+plain = {}
+for line in open(sys.argv[1]):
+    if line.strip():
+        rule_id, path, n = line.rstrip("\n").split("\t")
+        plain[rule_id] = (path, int(n))
+rsigma = collections.Counter(json.loads(l)["rule_id"] for l in open(sys.argv[2]) if l.strip())
+ids = sorted(set(plain) | set(rsigma))
+differ = [(i, plain.get(i, ("?", 0)), rsigma.get(i, 0))
+          for i in ids if plain.get(i, ("", 0))[1] != rsigma.get(i, 0)]
+print(f"rule by rule on the small workload: plain loop {sum(n for _, n in plain.values())} matches, "
+      f"rsigma {sum(rsigma.values())}; {len(differ)} rules differ")
+for rule_id, (path, n), m in differ:
+    print(f"  {rule_id} {path}: plain loop {n}, rsigma {m}")
+PY
+
+# A streamed run ten times as long, one bundle in memory at a time: its peak
+# RSS must not grow with the number of events.
+./target/release/examples/sigma_bench --stream "$((EVENTS * 10))" --threads 1
