@@ -22,6 +22,7 @@ pub mod kql_corpus;
 pub mod library;
 pub mod lint;
 pub mod logs;
+pub mod mutate;
 pub mod plan;
 pub mod regression;
 pub mod render;
