@@ -27,6 +27,7 @@ pub mod plan;
 pub mod regression;
 pub mod render;
 pub mod report;
+pub mod robustness;
 pub mod sigma_workload;
 pub mod snapshot;
 pub mod spec;

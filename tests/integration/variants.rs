@@ -130,3 +130,70 @@ fn zero_variants_is_a_usage_error() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn test_reports_robustness_over_variants() {
+    let a = generated_project();
+    rulecheck(a.path())
+        .args(["generate", "--variants", "6"])
+        .assert()
+        .success();
+    let out = rulecheck(a.path())
+        .args([
+            "test",
+            "rules",
+            "--bundles",
+            "bundles/variants",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scores = report["robustness"].as_array().unwrap();
+    let whoami = scores
+        .iter()
+        .find(|s| s["rule"]["path"] == "rules/proc_creation_win_whoami_all.yml")
+        .unwrap();
+    assert_eq!(whoami["technique"], "T1033");
+    assert_eq!(whoami["spec"], "whoami-discovery");
+    assert_eq!(whoami["variants"], 6);
+    let missed = whoami["missed"].as_array().unwrap();
+    assert_eq!(
+        whoami["detected"].as_u64().unwrap() + missed.len() as u64,
+        6
+    );
+    // The rule looks for `/all`: Sigma matches case-insensitively, so only
+    // `-all` can evade it, and each miss must carry that mutation.
+    assert!(
+        !missed.is_empty(),
+        "seed-fixed variants include a `-all` one"
+    );
+    for m in missed {
+        assert!(
+            m["mutations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["mutator"] == "switch-character"
+                    && x["after"].as_str().unwrap().contains("-all")),
+            "{m}"
+        );
+    }
+    // Misses fail the run, as on any bundle; the table shows the scores.
+    assert_eq!(out.status.code(), Some(1));
+    let table = rulecheck(a.path())
+        .args(["test", "rules", "--bundles", "bundles/variants"])
+        .output()
+        .unwrap();
+    let text = stdout(&table);
+    assert!(text.contains("Robustness over variant bundles:"), "{text}");
+    assert!(text.contains("switch-character ×"), "{text}");
+    // Without variant bundles there is no robustness section.
+    std::fs::remove_dir_all(a.path().join("bundles/variants")).unwrap();
+    let plain = rulecheck(a.path())
+        .args(["test", "rules"])
+        .output()
+        .unwrap();
+    assert!(!stdout(&plain).contains("Robustness"), "{}", stdout(&plain));
+}
