@@ -26,7 +26,7 @@ pub fn build_coherent_variant(
         attempt_seeds(&spec.id, seed).take(ATTEMPTS),
         |s| {
             let mut plan = plan::plan(spec, s, env, catalog);
-            let mutations = mutate_plan(spec, &mut plan, env, number);
+            let mutations = mutate_plan(spec, &mut plan, env, catalog, number);
             let mut bundle = bundle_from_plan(spec, &plan, env);
             bundle.header.variant = Some(Variant {
                 number,

@@ -1,7 +1,8 @@
 //! Technique-preserving mutations of a plan: the variations attackers make
 //! while doing the same thing — command-line case, carets, `/` versus `-`
 //! switches, environment-variable and short-path spellings, encoded versus
-//! plain PowerShell, relocated or renamed LOLBins, and timing. Applied to the
+//! plain PowerShell, relocated or renamed LOLBins, a shell as the parent
+//! process, and timing. Applied to the
 //! planned processes and times before rendering, so every log that shows a
 //! process (Sysmon, 4688, Defender, `SecurityEvent`) shows the mutated one.
 //!
@@ -16,6 +17,7 @@ mod case;
 pub mod cmdline;
 mod flags;
 mod lolbin;
+mod parent;
 mod paths;
 pub mod powershell;
 mod timing;
@@ -23,6 +25,7 @@ mod timing;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
+use crate::binaries::BinaryCatalog;
 use crate::environment::Environment;
 use crate::plan::Plan;
 use crate::plan::rng::Rng;
@@ -30,7 +33,7 @@ use crate::spec::Spec;
 use crate::spec::model::Platform;
 
 /// The mutator names, in the order they are applied to a step.
-pub const MUTATORS: [&str; 8] = [
+pub const MUTATORS: [&str; 9] = [
     "relocated-lolbin",
     "encoded-powershell",
     "switch-character",
@@ -39,6 +42,7 @@ pub const MUTATORS: [&str; 8] = [
     "case",
     "caret",
     "timing-jitter",
+    "shell-parent",
 ];
 
 /// One change a variant makes, as its bundle header records it.
@@ -49,7 +53,7 @@ pub struct Mutation {
     pub step: String,
     /// One of [`MUTATORS`].
     pub mutator: String,
-    /// What changed: `image`, `command_line` or `delay`.
+    /// What changed: `image`, `command_line`, `delay` or `parent`.
     pub field: String,
     pub before: String,
     pub after: String,
@@ -58,7 +62,13 @@ pub struct Mutation {
 /// Apply variant `variant`'s mutations to `plan` (planned from `spec`) and
 /// return them in step order. Variant numbers start at 1; each mutator
 /// applies to a step with probability one half when it can (timing: one third).
-pub fn mutate_plan(spec: &Spec, plan: &mut Plan, env: &Environment, variant: u32) -> Vec<Mutation> {
+pub fn mutate_plan(
+    spec: &Spec,
+    plan: &mut Plan,
+    env: &Environment,
+    catalog: &BinaryCatalog,
+    variant: u32,
+) -> Vec<Mutation> {
     let mut mutations = Vec::new();
     if spec.platform != Platform::Windows {
         return mutations;
@@ -109,7 +119,10 @@ pub fn mutate_plan(spec: &Spec, plan: &mut Plan, env: &Environment, variant: u32
             .map_or(String::new(), |u| u.profile.to_string());
         // The tool as planned: a renamed copy is still the same program.
         let tool = cmdline::tool_name(&plan.processes[process].image);
-        for mutator in MUTATORS.iter().filter(|m| **m != "timing-jitter") {
+        let per_line = MUTATORS
+            .iter()
+            .filter(|m| !matches!(**m, "timing-jitter" | "shell-parent"));
+        for mutator in per_line {
             let mut rng = stream(mutator);
             if rng.below(2) == 0 {
                 continue;
@@ -142,6 +155,33 @@ pub fn mutate_plan(spec: &Spec, plan: &mut Plan, env: &Environment, variant: u32
             }
         }
     }
+    // Last, and from the end: inserting a shell's creation shifts the
+    // actions after it, and its command line runs the final, mutated line.
+    let mut shells = Vec::new();
+    for n in (0..plan.actions.len()).rev() {
+        let step = &spec.steps[plan.actions[n].step];
+        let Action::ProcessCreate { process } = plan.actions[n].action else {
+            continue;
+        };
+        if step.benign || plan.processes[process].start != plan.actions[n].time {
+            continue;
+        }
+        let label = format!("{}/{}/variant/{variant}/shell-parent", spec.id, step.id);
+        let mut rng = Rng::derive(seed, &label);
+        if rng.below(2) == 0 {
+            continue;
+        }
+        if let Some((before, after)) = parent::insert_shell(plan, n, process, catalog, &mut rng) {
+            shells.push(Mutation {
+                step: step.id.clone(),
+                mutator: "shell-parent".to_string(),
+                field: "parent".to_string(),
+                before,
+                after,
+            });
+        }
+    }
+    mutations.extend(shells.into_iter().rev());
     mutations
 }
 
