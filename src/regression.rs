@@ -113,6 +113,7 @@ pub fn judge_regression(
                 .name
                 .clone()
                 .unwrap_or_else(|| "regression test".to_string()),
+            variant: None,
         },
         expected: Expected {
             techniques: rule.techniques.clone(),

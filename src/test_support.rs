@@ -75,6 +75,7 @@ pub fn bundle_of(narrative: Vec<NarrativeStep>) -> Bundle {
             reference_time: "r".into(),
             event_count: events.len(),
             narrative,
+            variant: None,
         },
         events,
     }

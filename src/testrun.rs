@@ -42,6 +42,10 @@ impl RuleRef {
 pub struct BundleRef {
     pub path: String,
     pub spec: String,
+    /// A variant bundle's number and mutations (`generate --variants`), for
+    /// the robustness report; reported there, not with each result.
+    #[serde(skip)]
+    pub variant: Option<crate::bundle::Variant>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +126,7 @@ fn judge_rule(
         bundle: BundleRef {
             path: bundle_path.to_string(),
             spec: bundle.header.spec.clone(),
+            variant: bundle.header.variant.clone(),
         },
         expected: Expected {
             techniques: expectation.techniques,

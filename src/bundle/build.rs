@@ -5,7 +5,7 @@ use super::{
 };
 use crate::binaries::BinaryCatalog;
 use crate::environment::Environment;
-use crate::plan;
+use crate::plan::{self, Plan};
 use crate::render::row::kql_datetime;
 use crate::render::{evtx, render_plan};
 use crate::spec::{ProcessRef, Spec, StepAction};
@@ -14,8 +14,13 @@ use crate::spec::{ProcessRef, Spec, StepAction};
 pub const DEFAULT_PROFILE: &str = "default-workstation";
 
 pub fn build_bundle(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryCatalog) -> Bundle {
-    let plan = plan::plan(spec, seed, env, catalog);
-    let records = render_plan(&plan, env, &spec.id);
+    bundle_from_plan(spec, &plan::plan(spec, seed, env, catalog), env)
+}
+
+/// Render and label a plan of `spec` (possibly mutated, `crate::mutate`).
+pub fn bundle_from_plan(spec: &Spec, plan: &Plan, env: &Environment) -> Bundle {
+    let seed = plan.seed;
+    let records = render_plan(plan, env, &spec.id);
     let events: Vec<EventLine> = records
         .into_iter()
         .map(|r| {
@@ -86,6 +91,7 @@ pub fn build_bundle(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryC
             reference_time: evtx::system_time(plan.reference_time),
             event_count: events.len(),
             narrative,
+            variant: None,
         },
         events,
     }

@@ -61,7 +61,7 @@ pub fn build_coherent_bundle(
 
 /// The first of `seeds` whose build `check` finds nothing in, or the last
 /// seed tried with its findings.
-fn first_coherent<T>(
+pub(super) fn first_coherent<T>(
     seeds: impl Iterator<Item = u64>,
     mut build: impl FnMut(u64) -> T,
     mut check: impl FnMut(&T) -> Vec<Finding>,

@@ -79,6 +79,7 @@ pub fn bundle_from_records(name: &str, records: Vec<Value>, table: &LogsourceTab
             reference_time: times.last().cloned().unwrap_or_else(|| "-".to_string()),
             event_count: events.len(),
             narrative: Vec::new(),
+            variant: None,
         },
         events,
     }

@@ -8,13 +8,15 @@ mod coherent;
 mod import;
 mod labels;
 mod read;
+mod variant;
 mod write;
 
-pub use build::build_bundle;
+pub use build::{build_bundle, bundle_from_plan};
 pub use coherent::{ATTEMPTS, IncoherentSpec, attempt_seeds, build_coherent_bundle};
 pub use import::{IMPORTED_PROFILE, bundle_from_records};
 pub use labels::LabelsFile;
 pub use read::{BundleError, parse_bundle, read_bundle};
+pub use variant::build_coherent_variant;
 pub use write::{serialize_bundle, write_atomically};
 
 use serde::{Deserialize, Serialize};
@@ -52,6 +54,22 @@ pub struct Header {
     pub reference_time: String,
     pub event_count: usize,
     pub narrative: Vec<NarrativeStep>,
+    /// Set in variant bundles (`generate --variants`): which variant, and the
+    /// mutations that make it differ from the spec's own bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<Variant>,
+}
+
+/// A variant bundle's place among its spec's variants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// 1-based variant number.
+    pub number: u32,
+    /// The seed `generate --seed` was given (or the spec's), which with the
+    /// number reproduces the variant; the header's `seed` is the plan's.
+    pub requested_seed: u64,
+    pub mutations: Vec<crate::mutate::Mutation>,
 }
 
 /// One spec step as the bundle's story tells it.

@@ -159,6 +159,10 @@ pub struct GenerateArgs {
     /// Write nothing; exit 1 and name each bundle that differs from its spec's output.
     #[arg(long)]
     pub check: bool,
+
+    /// Also write N mutated variants of each spec's bundle to `<out>/variants/<spec>.v<k>.jsonl`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub variants: Option<u32>,
 }
 
 #[derive(Debug, Args)]

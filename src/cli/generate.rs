@@ -1,4 +1,4 @@
-//! `rulecheck generate [SPECS…] [--out DIR] [--seed N] [--check]`
+//! `rulecheck generate [SPECS…] [--out DIR] [--seed N] [--check] [--variants N]`
 
 use std::path::PathBuf;
 
@@ -8,8 +8,14 @@ use super::exit::Status;
 use super::inputs::{collect_files, display_path};
 use super::load::load_specs;
 use crate::binaries::BinaryCatalog;
-use crate::bundle::{IncoherentSpec, build_coherent_bundle, serialize_bundle, write_atomically};
+use crate::bundle::{
+    IncoherentSpec, build_coherent_bundle, build_coherent_variant, serialize_bundle,
+    write_atomically,
+};
 use crate::environment::Environment;
+
+/// Subdirectory of the output directory that holds variant bundles.
+pub const VARIANTS_DIR: &str = "variants";
 
 struct Output {
     spec_path: String,
@@ -60,11 +66,31 @@ pub fn run(ui: &Ui, args: GenerateArgs) -> std::io::Result<Status> {
             }
         };
         outputs.push(Output {
-            spec_path: shown,
+            spec_path: shown.clone(),
             bundle_path: args.out.join(format!("{}.jsonl", spec.id)),
             events: bundle.events.len(),
             bytes: serialize_bundle(&bundle),
         });
+        // Variants live in a subdirectory: the spec's own bundle stays the
+        // one `<out>/<spec>.jsonl`, and stale-bundle detection (top level
+        // only) does not mistake a variant for a bundle without a spec.
+        for number in 1..=args.variants.unwrap_or(0) {
+            match build_coherent_variant(&spec, seed, number, &env, &catalog) {
+                Ok(variant) => outputs.push(Output {
+                    spec_path: shown.clone(),
+                    bundle_path: args
+                        .out
+                        .join(VARIANTS_DIR)
+                        .join(format!("{}.v{number}.jsonl", spec.id)),
+                    events: variant.events.len(),
+                    bytes: serialize_bundle(&variant),
+                }),
+                Err(e) => {
+                    report_incoherent(ui, &shown, &e);
+                    status.raise(Status::INVALID);
+                }
+            }
+        }
     }
 
     // Bundles without a spec are only detectable when whole directories were given.

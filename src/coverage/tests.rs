@@ -19,6 +19,7 @@ fn result(rule: &str, techniques: &[&str], path: &str, b: &Bundle, hits: &[usize
         bundle: BundleRef {
             path: path.into(),
             spec: b.header.spec.clone(),
+            variant: None,
         },
         expected: Expected {
             techniques: expectation.techniques,

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::{JSON_SCHEMA_VERSION, Problem, Summary};
+use crate::robustness::{Robustness, robustness};
 use crate::snapshot::GateReport;
 use crate::testrun::RuleResult;
 
@@ -15,6 +16,10 @@ struct TestReport<'a> {
     /// Every (rule, bundle) pair except those where nothing was expected or hit.
     results: Vec<&'a RuleResult>,
     problems: &'a [Problem],
+    /// Per rule, technique and spec: detection over variant bundles
+    /// (`generate --variants`); absent when none was tested.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    robustness: Vec<Robustness>,
     /// The snapshot gate, when snapshots are in use.
     #[serde(skip_serializing_if = "Option::is_none")]
     snapshots: Option<&'a GateReport>,
@@ -34,6 +39,7 @@ pub fn render_test(
         summary,
         results: super::table::shown(results).collect(),
         problems,
+        robustness: robustness(results),
         snapshots: snapshots.filter(|s| s.enabled),
     };
     let mut out = serde_json::to_string_pretty(&report).expect("reports serialise");

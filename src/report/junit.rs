@@ -167,6 +167,7 @@ pub(crate) mod tests {
             bundle: BundleRef {
                 path: "bundles/b.jsonl".into(),
                 spec: "b".into(),
+                variant: None,
             },
             expected: Expected {
                 techniques: vec!["T1059.001".parse().unwrap()],

@@ -10,6 +10,7 @@ pub mod junit;
 pub mod kql;
 pub mod lint;
 pub mod markdown;
+pub mod robustness;
 pub mod sarif;
 pub mod snapshot;
 pub mod table;

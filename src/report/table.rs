@@ -104,6 +104,10 @@ pub fn render_test(
     } else {
         out.push_str("No rule hit or was expected to hit any bundle.\n");
     }
+    out.push_str(&super::robustness::render_text(
+        &crate::robustness::robustness(results),
+        style,
+    ));
     let failures: Vec<&RuleResult> = results
         .iter()
         .filter(|r| r.verdict.outcome.is_failure())

@@ -24,6 +24,7 @@ mod sigma_scale;
 mod sigmahq_corpus;
 mod snapshot_gate;
 mod validate;
+mod variants;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
