@@ -95,6 +95,12 @@ fn main() {
         corpus.not_loaded,
         corpus.load_time.as_secs_f64()
     );
+    let always = corpus
+        .rules
+        .iter()
+        .filter(|r| r.requirement == rulecheck::engine::prefilter::Requirement::Always)
+        .count();
+    println!("rules without a provable literal (always evaluated): {always}");
     report_rss("after loading the rules");
     if let Some(events) = args.stream {
         stream(&corpus.rules, &loader, events, args.threads);
