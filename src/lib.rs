@@ -23,6 +23,7 @@ pub mod library;
 pub mod lint;
 pub mod logs;
 pub mod plan;
+pub mod profile;
 pub mod regression;
 pub mod render;
 pub mod report;

@@ -1,4 +1,4 @@
-//! `rulecheck generate [SPECS…] [--out DIR] [--seed N] [--check]`
+//! `rulecheck generate [SPECS…] [--out DIR] [--seed N] [--check] [--profile NAME|FILE [--background-rate X]]`
 
 use std::path::PathBuf;
 
@@ -10,6 +10,7 @@ use super::load::load_specs;
 use crate::binaries::BinaryCatalog;
 use crate::bundle::{IncoherentSpec, build_coherent_bundle, serialize_bundle, write_atomically};
 use crate::environment::Environment;
+use crate::profile::{self, ProfileError, build_coherent_blended_bundle};
 
 struct Output {
     spec_path: String,
@@ -22,6 +23,20 @@ pub fn run(ui: &Ui, args: GenerateArgs) -> std::io::Result<Status> {
     let env = Environment::default_workstation();
     let catalog = BinaryCatalog::builtin();
     let mut status = Status::SUCCESS;
+    let profile = match args.profile.as_deref().map(|p| profile::load(p, &env)) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            if let ProfileError::Invalid { errors, .. } = &e {
+                for d in errors {
+                    ui.diagnostic(d);
+                }
+            }
+            ui.error(&e);
+            return Ok(Status::INVALID);
+        }
+    };
+    let rate = args.background_rate.unwrap_or(1.0);
 
     let (files, errors) = collect_files(&args.specs, &["yaml", "yml"]);
     for e in &errors {
@@ -51,7 +66,11 @@ pub fn run(ui: &Ui, args: GenerateArgs) -> std::io::Result<Status> {
         let seed = args.seed.unwrap_or(spec.seed);
         // An incoherent bundle is never written, nor compared under --check:
         // its spec's existing bundle stays as it is.
-        let bundle = match build_coherent_bundle(&spec, seed, &env, &catalog) {
+        let built = match &profile {
+            None => build_coherent_bundle(&spec, seed, &env, &catalog),
+            Some(p) => build_coherent_blended_bundle(&spec, seed, &env, &catalog, p, rate),
+        };
+        let bundle = match built {
             Ok(bundle) => bundle,
             Err(e) => {
                 report_incoherent(ui, &shown, &e);
