@@ -24,6 +24,7 @@ pub mod lint;
 pub mod logs;
 pub mod mutate;
 pub mod plan;
+pub mod profile;
 pub mod regression;
 pub mod render;
 pub mod report;

@@ -14,17 +14,33 @@ use crate::spec::{ProcessRef, Spec, StepAction};
 pub const DEFAULT_PROFILE: &str = "default-workstation";
 
 pub fn build_bundle(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryCatalog) -> Bundle {
-    bundle_from_plan(spec, &plan::plan(spec, seed, env, catalog), env)
+    let plan = plan::plan(spec, seed, env, catalog);
+    bundle_from_plan(spec, &plan, env)
 }
 
 /// Render and label a plan of `spec` (possibly mutated, `crate::mutate`).
 pub fn bundle_from_plan(spec: &Spec, plan: &Plan, env: &Environment) -> Bundle {
+    assemble_bundle(spec, spec, plan, env, DEFAULT_PROFILE)
+}
+
+/// Render `plan` (planned from `planned`) and label each event by the step of
+/// `planned` it came from; the header and narrative tell `story`. They differ
+/// when background activity is blended in: `planned` then holds the story's
+/// steps and the background's, and the narrative stays the story's.
+pub(crate) fn assemble_bundle(
+    story: &Spec,
+    planned: &Spec,
+    plan: &Plan,
+    env: &Environment,
+    profile: &str,
+) -> Bundle {
+    let spec = story;
     let seed = plan.seed;
     let records = render_plan(plan, env, &spec.id);
     let events: Vec<EventLine> = records
         .into_iter()
         .map(|r| {
-            let step = &spec.steps[r.step];
+            let step = &planned.steps[r.step];
             EventLine {
                 labels: Labels {
                     source: r.rendered.source.as_str().to_string(),
@@ -85,7 +101,7 @@ pub fn bundle_from_plan(spec: &Spec, plan: &Plan, env: &Environment) -> Bundle {
             tactics: spec.tactics.clone(),
             platform: spec.platform.as_str().to_string(),
             seed,
-            profile: DEFAULT_PROFILE.to_string(),
+            profile: profile.to_string(),
             host: env.host.fqdn.to_string(),
             start: evtx::system_time(plan.start),
             reference_time: evtx::system_time(plan.reference_time),

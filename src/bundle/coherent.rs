@@ -45,9 +45,19 @@ pub fn build_coherent_bundle(
     env: &Environment,
     catalog: &BinaryCatalog,
 ) -> Result<Bundle, IncoherentSpec> {
+    build_coherent_with(spec, seed, |s| build_bundle(spec, s, env, catalog))
+}
+
+/// [`build_coherent_bundle`] with another way to build a bundle from a seed
+/// (background activity blended in): the same seeds, the same validation.
+pub fn build_coherent_with(
+    spec: &Spec,
+    seed: u64,
+    build: impl FnMut(u64) -> Bundle,
+) -> Result<Bundle, IncoherentSpec> {
     first_coherent(
         attempt_seeds(&spec.id, seed).take(ATTEMPTS),
-        |s| build_bundle(spec, s, env, catalog),
+        build,
         validate_bundle,
     )
     .map_err(|(last_seed, findings)| IncoherentSpec {

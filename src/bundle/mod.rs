@@ -11,8 +11,11 @@ mod read;
 mod variant;
 mod write;
 
-pub use build::{build_bundle, bundle_from_plan};
-pub use coherent::{ATTEMPTS, IncoherentSpec, attempt_seeds, build_coherent_bundle};
+pub(crate) use build::assemble_bundle;
+pub use build::{DEFAULT_PROFILE, build_bundle, bundle_from_plan};
+pub use coherent::{
+    ATTEMPTS, IncoherentSpec, attempt_seeds, build_coherent_bundle, build_coherent_with,
+};
 pub use import::{IMPORTED_PROFILE, bundle_from_records};
 pub use labels::LabelsFile;
 pub use read::{BundleError, parse_bundle, read_bundle};

@@ -161,8 +161,26 @@ pub struct GenerateArgs {
     pub check: bool,
 
     /// Also write N mutated variants of each spec's bundle to `<out>/variants/<spec>.v<k>.jsonl`.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Not combined with --profile yet: variants carry no background activity.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000), conflicts_with = "profile")]
     pub variants: Option<u32>,
+
+    /// Blend a profile's benign background activity into every bundle: a
+    /// built-in profile (workstation, server, domain-controller) or a profile file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
+
+    /// Multiply every background activity's rate per hour (with --profile).
+    #[arg(long, value_name = "X", requires = "profile", value_parser = positive_rate)]
+    pub background_rate: Option<f64>,
+}
+
+/// `--background-rate`: a finite number above zero.
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("`{s}` is not a positive number")),
+    }
 }
 
 #[derive(Debug, Args)]

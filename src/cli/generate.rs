@@ -1,4 +1,5 @@
-//! `rulecheck generate [SPECS…] [--out DIR] [--seed N] [--check] [--variants N]`
+//! `rulecheck generate [SPECS…] [--out DIR] [--seed N] [--check] [--variants N]
+//! [--profile NAME|FILE [--background-rate X]]`
 
 use std::path::PathBuf;
 
@@ -13,6 +14,7 @@ use crate::bundle::{
     write_atomically,
 };
 use crate::environment::Environment;
+use crate::profile::{self, ProfileError, build_coherent_blended_bundle};
 
 /// Subdirectory of the output directory that holds variant bundles.
 pub const VARIANTS_DIR: &str = "variants";
@@ -28,6 +30,20 @@ pub fn run(ui: &Ui, args: GenerateArgs) -> std::io::Result<Status> {
     let env = Environment::default_workstation();
     let catalog = BinaryCatalog::builtin();
     let mut status = Status::SUCCESS;
+    let profile = match args.profile.as_deref().map(|p| profile::load(p, &env)) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            if let ProfileError::Invalid { errors, .. } = &e {
+                for d in errors {
+                    ui.diagnostic(d);
+                }
+            }
+            ui.error(&e);
+            return Ok(Status::INVALID);
+        }
+    };
+    let rate = args.background_rate.unwrap_or(1.0);
 
     let (files, errors) = collect_files(&args.specs, &["yaml", "yml"]);
     for e in &errors {
@@ -57,7 +73,11 @@ pub fn run(ui: &Ui, args: GenerateArgs) -> std::io::Result<Status> {
         let seed = args.seed.unwrap_or(spec.seed);
         // An incoherent bundle is never written, nor compared under --check:
         // its spec's existing bundle stays as it is.
-        let bundle = match build_coherent_bundle(&spec, seed, &env, &catalog) {
+        let built = match &profile {
+            None => build_coherent_bundle(&spec, seed, &env, &catalog),
+            Some(p) => build_coherent_blended_bundle(&spec, seed, &env, &catalog, p, rate),
+        };
+        let bundle = match built {
             Ok(bundle) => bundle,
             Err(e) => {
                 report_incoherent(ui, &shown, &e);

@@ -62,6 +62,38 @@ struct Planner<'a> {
 }
 
 pub fn plan(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryCatalog) -> Plan {
+    plan_steps(spec, seed, env, catalog, None)
+}
+
+/// Step times fixed in advance, and the window's end: how background activity
+/// is blended in (`crate::profile`). The times must increase by at least 1 ms.
+#[derive(Debug, Clone, Copy)]
+pub struct PinnedTimes<'a> {
+    pub step_times: &'a [Micros],
+    pub reference_time: Micros,
+}
+
+/// Plan with each step at its pinned time instead of after a sampled delay.
+/// Every step still draws its delay and jitter, so the rest of its random
+/// stream (PIDs, GUIDs, ports) is what an unpinned plan would draw.
+pub fn plan_pinned(
+    spec: &Spec,
+    seed: u64,
+    env: &Environment,
+    catalog: &BinaryCatalog,
+    pinned: PinnedTimes<'_>,
+) -> Plan {
+    assert_eq!(pinned.step_times.len(), spec.steps.len());
+    plan_steps(spec, seed, env, catalog, Some(pinned))
+}
+
+fn plan_steps(
+    spec: &Spec,
+    seed: u64,
+    env: &Environment,
+    catalog: &BinaryCatalog,
+    pinned: Option<PinnedTimes<'_>>,
+) -> Plan {
     let start = spec.start.timestamp_micros();
     let mut planner = Planner {
         env,
@@ -85,7 +117,10 @@ pub fn plan(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryCatalog) 
         let mut rng = Rng::derive(seed, &format!("{}/{}", spec.id, step.id));
         let delay_ms = rng.between(step.delay.min_ms, step.delay.max_ms) as i64;
         let jitter = rng.below(1000) as i64;
-        clock = (clock + delay_ms * 1000 + jitter).max(clock + 1000);
+        clock = match pinned {
+            Some(p) => p.step_times[i],
+            None => (clock + delay_ms * 1000 + jitter).max(clock + 1000),
+        };
         let resolve = |r: &ProcessRef, user: &str| -> usize {
             match r {
                 ProcessRef::Step(s) => {
@@ -280,7 +315,10 @@ pub fn plan(spec: &Spec, seed: u64, env: &Environment, catalog: &BinaryCatalog) 
 
     // The window closes on the next whole minute at least a minute after the last action.
     let minute = 60 * MICROS_PER_SEC;
-    let reference_time = ((clock + minute) / minute + 1) * minute;
+    let reference_time = match pinned {
+        Some(p) => p.reference_time,
+        None => ((clock + minute) / minute + 1) * minute,
+    };
     Plan {
         processes: planner.processes,
         sessions: planner.sessions,

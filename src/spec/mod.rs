@@ -153,6 +153,38 @@ impl Spec {
     }
 }
 
+/// Validate steps written outside a spec file — a profile's background
+/// activity template — with the spec's own rules, as one all-benign baseline.
+/// `text` must keep the file's line numbering (lines outside the template
+/// blanked) so errors point at the user's file and line.
+pub fn parse_benign_steps(
+    path: &str,
+    text: &str,
+    steps: Vec<RawStep>,
+    env: &Environment,
+) -> Result<Vec<Step>, Vec<SourceError>> {
+    let raw = RawSpec {
+        format: None,
+        name: String::new(),
+        description: None,
+        techniques: Vec::new(),
+        tactics: Vec::new(),
+        platform: Platform::Windows,
+        seed: None,
+        start: None,
+        vars: BTreeMap::new(),
+        steps,
+    };
+    Validator {
+        path,
+        text,
+        env,
+        errors: Vec::new(),
+    }
+    .validate(raw)
+    .map(|spec| spec.steps)
+}
+
 fn hint_for_yaml_error(message: &str) -> Option<String> {
     if message.contains("unknown field") && message.contains("process_create") {
         Some(format!(

@@ -15,6 +15,7 @@ mod kql;
 mod kql_corpus;
 mod lint;
 mod mappings;
+mod profiles;
 mod regression_tests;
 mod reports;
 mod result_cache;

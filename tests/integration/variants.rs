@@ -129,6 +129,12 @@ fn zero_variants_is_a_usage_error() {
         .args(["generate", "--variants", "0"])
         .assert()
         .code(2);
+    // Variants carry no background activity yet: asking for both is refused.
+    rulecheck(a.path())
+        .args(["generate", "--variants", "2", "--profile", "workstation"])
+        .assert()
+        .code(2);
+    assert!(!a.path().join("bundles").exists(), "nothing written");
 }
 
 #[test]
