@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod digest;
 pub mod engine;
 pub mod environment;
+pub mod false_positives;
 pub mod judge;
 pub mod kql_corpus;
 pub mod library;

@@ -114,6 +114,7 @@ pub fn judge_regression(
                 .clone()
                 .unwrap_or_else(|| "regression test".to_string()),
             variant: None,
+            profile: None,
         },
         expected: Expected {
             techniques: rule.techniques.clone(),

@@ -46,6 +46,18 @@ pub struct BundleRef {
     /// the robustness report; reported there, not with each result.
     #[serde(skip)]
     pub variant: Option<crate::bundle::Variant>,
+    /// The bundle's environment profile and its benign events, for the
+    /// false-positive report per profile (`crate::false_positives`).
+    #[serde(skip)]
+    pub profile: Option<ProfileSeen>,
+}
+
+/// A bundle's environment profile (its header's `profile`) and how many of
+/// its events are labelled benign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSeen {
+    pub name: String,
+    pub benign_events: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,6 +124,7 @@ fn judge_rule(
     outcome: Evaluated<'_>,
     bundle_path: &str,
     bundle: &Bundle,
+    benign_events: usize,
     config: &Config,
 ) -> RuleResult {
     let expectation = config.expectation(judged.path, judged.techniques, bundle_path);
@@ -127,6 +140,10 @@ fn judge_rule(
             path: bundle_path.to_string(),
             spec: bundle.header.spec.clone(),
             variant: bundle.header.variant.clone(),
+            profile: Some(ProfileSeen {
+                name: bundle.header.profile.clone(),
+                benign_events,
+            }),
         },
         expected: Expected {
             techniques: expectation.techniques,
@@ -331,6 +348,12 @@ pub fn judge_hits(
     config: &Config,
 ) -> Vec<RuleResult> {
     let silenced = set.silenced();
+    // Counted once per bundle, for every result's profile figures.
+    let benign = bundle
+        .events
+        .iter()
+        .filter(|e| e.labels.class == crate::bundle::Class::Benign)
+        .count();
     let mut results = Vec::new();
     for (i, rule) in set.sigma.iter().enumerate() {
         if silenced[i] {
@@ -346,6 +369,7 @@ pub fn judge_hits(
             outcome,
             bundle_path,
             bundle,
+            benign,
             config,
         ));
     }
@@ -356,6 +380,7 @@ pub fn judge_hits(
             outcome,
             bundle_path,
             bundle,
+            benign,
             config,
         ));
     }
@@ -365,6 +390,7 @@ pub fn judge_hits(
             outcome.into(),
             bundle_path,
             bundle,
+            benign,
             config,
         ));
     }

@@ -20,6 +20,7 @@ fn result(rule: &str, techniques: &[&str], path: &str, b: &Bundle, hits: &[usize
             path: path.into(),
             spec: b.header.spec.clone(),
             variant: None,
+            profile: None,
         },
         expected: Expected {
             techniques: expectation.techniques,

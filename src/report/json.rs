@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::{JSON_SCHEMA_VERSION, Problem, Summary};
+use crate::false_positives::{ProfileFalsePositives, by_profile};
 use crate::robustness::{Robustness, robustness};
 use crate::snapshot::GateReport;
 use crate::testrun::RuleResult;
@@ -20,6 +21,10 @@ struct TestReport<'a> {
     /// (`generate --variants`); absent when none was tested.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     robustness: Vec<Robustness>,
+    /// Per rule and environment profile: false positives on benign events
+    /// (`generate --profile`); absent when no bundle was blended.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    false_positives_by_profile: Vec<ProfileFalsePositives>,
     /// The snapshot gate, when snapshots are in use.
     #[serde(skip_serializing_if = "Option::is_none")]
     snapshots: Option<&'a GateReport>,
@@ -40,6 +45,7 @@ pub fn render_test(
         results: super::table::shown(results).collect(),
         problems,
         robustness: robustness(results),
+        false_positives_by_profile: by_profile(results),
         snapshots: snapshots.filter(|s| s.enabled),
     };
     let mut out = serde_json::to_string_pretty(&report).expect("reports serialise");

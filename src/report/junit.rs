@@ -168,6 +168,7 @@ pub(crate) mod tests {
                 path: "bundles/b.jsonl".into(),
                 spec: "b".into(),
                 variant: None,
+                profile: None,
             },
             expected: Expected {
                 techniques: vec!["T1059.001".parse().unwrap()],

@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod coverage_html;
 pub mod eval;
 pub mod event_summary;
+pub mod false_positives;
 pub mod json;
 pub mod junit;
 pub mod kql;

@@ -108,6 +108,10 @@ pub fn render_test(
         &crate::robustness::robustness(results),
         style,
     ));
+    out.push_str(&super::false_positives::render_text(
+        &crate::false_positives::by_profile(results),
+        style,
+    ));
     let failures: Vec<&RuleResult> = results
         .iter()
         .filter(|r| r.verdict.outcome.is_failure())

@@ -30,6 +30,7 @@ fn result(number: Option<u32>, outcome: Outcome, mutations: Vec<Mutation>) -> Ru
                 requested_seed: 1,
                 mutations,
             }),
+            profile: None,
         },
         expected: Expected {
             techniques: vec!["T1033".parse().unwrap()],

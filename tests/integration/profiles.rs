@@ -103,3 +103,57 @@ fn background_rate_needs_a_profile_and_a_positive_number() {
         assert_eq!(o.status.code(), Some(2), "{}", transcript(&o));
     }
 }
+
+#[test]
+fn test_reports_false_positives_per_profile() {
+    let dir = fixture_project();
+    // A rule that fires on any process Edge starts is noisy on the workstation
+    // profile's browsing, which the fixture specs do not have.
+    std::fs::write(
+        dir.path().join("rules/noisy_edge_child.yml"),
+        "title: Any Edge Process\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  s:\n    Image|endswith: '\\msedge.exe'\n  condition: s\n",
+    )
+    .unwrap();
+    let o = rulecheck(dir.path())
+        .args([
+            "generate",
+            "--profile",
+            "workstation",
+            "--background-rate",
+            "30",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", transcript(&o));
+    let o = rulecheck(dir.path())
+        .args(["test", "rules", "--format", "json", "--no-cache"])
+        .output()
+        .unwrap();
+    // The noisy rule's hits on benign background fail the run.
+    assert_eq!(o.status.code(), Some(1), "{}", transcript(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = report["false_positives_by_profile"].as_array().unwrap();
+    // Every rule (4) on the one profile of both bundles.
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r["profile"] == "workstation" && r["bundles"] == 2)
+    );
+    let noisy = rows
+        .iter()
+        .find(|r| r["rule"]["path"] == "rules/noisy_edge_child.yml")
+        .unwrap();
+    let fp = noisy["false_positives"].as_u64().unwrap();
+    let benign = noisy["benign_events"].as_u64().unwrap();
+    assert!(fp > 0 && fp < benign, "{noisy}");
+    assert_eq!(noisy["rate"].as_f64().unwrap(), fp as f64 / benign as f64);
+
+    let o = rulecheck(dir.path())
+        .args(["test", "rules", "--no-cache"])
+        .output()
+        .unwrap();
+    let text = stdout(&o);
+    assert!(text.contains("False positives per profile:"), "{text}");
+    assert!(text.contains("workstation: 2 bundles"), "{text}");
+    assert!(text.contains("rules/noisy_edge_child.yml"), "{text}");
+}
