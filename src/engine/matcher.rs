@@ -6,7 +6,7 @@
 //! same order, as [`SigmaRule::hits`] rule by rule.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use rayon::prelude::*;
 
@@ -34,7 +34,14 @@ pub struct SigmaMatcher<'r> {
     /// from the cache never pays for the automata; absent when the prefilter
     /// is switched off.
     prefilter: Option<OnceLock<(LiteralIndex, Vec<ClauseIds>)>>,
+    /// Routing per event kind, shared by every bundle of the run: finding
+    /// the rules of a kind means asking each rule, and bundles are often
+    /// smaller than the kinds they hold, so a per-bundle memo would redo it.
+    routes: RwLock<HashMap<OwnedRouteKey, Arc<Routed>>>,
 }
+
+/// [`RouteKey`] owned, for the shared routing memo.
+type OwnedRouteKey = (String, Option<u64>, Option<String>);
 
 /// What routes an event: its source, event id and action type.
 type RouteKey<'e> = (&'e str, Option<u64>, Option<&'e str>);
@@ -50,6 +57,7 @@ impl<'r> SigmaMatcher<'r> {
         SigmaMatcher {
             rules,
             prefilter: prefilter.then(OnceLock::new),
+            routes: RwLock::new(HashMap::new()),
         }
     }
 
@@ -105,7 +113,7 @@ impl<'r> SigmaMatcher<'r> {
         wanted: Option<&[bool]>,
     ) -> (Vec<(u32, usize)>, Funnel) {
         let mut funnel = Funnel::default();
-        let mut routes: HashMap<RouteKey<'_>, Routed> = HashMap::new();
+        let mut routes: HashMap<RouteKey<'_>, Arc<Routed>> = HashMap::new();
         let prefilter = self.index();
         let mut found = prefilter.map(|(index, _)| index.found());
         let mut out = Vec::new();
@@ -115,7 +123,7 @@ impl<'r> SigmaMatcher<'r> {
                 event.event_id,
                 event.action_type.as_deref(),
             );
-            let routed = routes.entry(key).or_insert_with(|| self.route(event));
+            let routed = routes.entry(key).or_insert_with(|| self.routed(event));
             // The view whose witnesses `found` holds, if any.
             let mut scanned: Option<Option<usize>> = None;
             for &(mapping, rule) in routed.iter() {
@@ -145,6 +153,31 @@ impl<'r> SigmaMatcher<'r> {
             }
         }
         (out, funnel)
+    }
+
+    /// [`route`](Self::route), remembered per event kind for the whole run.
+    fn routed(&self, event: &PreparedEvent) -> Arc<Routed> {
+        let key: OwnedRouteKey = (
+            event.source.clone(),
+            event.event_id,
+            event.action_type.clone(),
+        );
+        let known = self
+            .routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(routed) = known {
+            return routed;
+        }
+        let routed = Arc::new(self.route(event));
+        self.routes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key)
+            .or_insert(routed)
+            .clone()
     }
 
     /// The rules an event reaches through their logsource, with the mapping
