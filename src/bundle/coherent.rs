@@ -71,7 +71,7 @@ pub fn build_coherent_with(
 
 /// The first of `seeds` whose build `check` finds nothing in, or the last
 /// seed tried with its findings.
-pub(super) fn first_coherent<T>(
+fn first_coherent<T>(
     seeds: impl Iterator<Item = u64>,
     mut build: impl FnMut(u64) -> T,
     mut check: impl FnMut(&T) -> Vec<Finding>,

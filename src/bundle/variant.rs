@@ -4,14 +4,13 @@
 //! spec's own bundle would try, so the same spec, seed and number always give
 //! the same bytes.
 
-use super::coherent::{ATTEMPTS, IncoherentSpec, attempt_seeds, first_coherent};
+use super::coherent::{IncoherentSpec, build_coherent_with};
 use super::{Bundle, Variant, bundle_from_plan};
 use crate::binaries::BinaryCatalog;
 use crate::environment::Environment;
 use crate::mutate::mutate_plan;
 use crate::plan;
 use crate::spec::Spec;
-use crate::validate::validate_bundle;
 
 /// Variant `number` (1-based) of `spec` under `seed`, with its mutations in
 /// the header.
@@ -22,26 +21,15 @@ pub fn build_coherent_variant(
     env: &Environment,
     catalog: &BinaryCatalog,
 ) -> Result<Bundle, IncoherentSpec> {
-    first_coherent(
-        attempt_seeds(&spec.id, seed).take(ATTEMPTS),
-        |s| {
-            let mut plan = plan::plan(spec, s, env, catalog);
-            let mutations = mutate_plan(spec, &mut plan, env, catalog, number);
-            let mut bundle = bundle_from_plan(spec, &plan, env);
-            bundle.header.variant = Some(Variant {
-                number,
-                requested_seed: seed,
-                mutations,
-            });
-            bundle
-        },
-        validate_bundle,
-    )
-    .map_err(|(last_seed, findings)| IncoherentSpec {
-        spec: spec.id.clone(),
-        seed,
-        attempts: ATTEMPTS,
-        last_seed,
-        findings,
+    build_coherent_with(spec, seed, |s| {
+        let mut plan = plan::plan(spec, s, env, catalog);
+        let mutations = mutate_plan(spec, &mut plan, env, catalog, number);
+        let mut bundle = bundle_from_plan(spec, &plan, env);
+        bundle.header.variant = Some(Variant {
+            number,
+            requested_seed: seed,
+            mutations,
+        });
+        bundle
     })
 }
