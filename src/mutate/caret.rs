@@ -11,7 +11,7 @@
 //! into command names, keywords and switches — not into paths, addresses or
 //! account names (arguments with `\`, `%`, `.` between digits are skipped).
 
-use super::cmdline::{quoted_mask, split_args, switch_name};
+use super::cmdline::{cmd_payload, quoted_mask, split_args};
 use crate::plan::rng::Rng;
 
 pub fn apply(tool: &str, line: &str, rng: &mut Rng) -> Option<String> {
@@ -19,11 +19,7 @@ pub fn apply(tool: &str, line: &str, rng: &mut Rng) -> Option<String> {
         return None;
     }
     let args = split_args(line);
-    let payload = args.iter().position(|r| {
-        switch_name(&line[r.clone()])
-            .is_some_and(|n| n.eq_ignore_ascii_case("c") || n.eq_ignore_ascii_case("k"))
-            && line[r.clone()].len() == 2
-    })?;
+    let payload = cmd_payload(line, &args)?;
     let quoted = quoted_mask(line);
     let bytes = line.as_bytes();
     let spots: Vec<usize> = args[payload + 1..]

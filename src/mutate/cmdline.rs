@@ -90,6 +90,17 @@ pub fn switch_name(arg: &str) -> Option<&str> {
     .then_some(name)
 }
 
+/// The index in `args` (from [`split_args`]) of a `cmd.exe` line's `/c` or
+/// `/k`: the arguments after it are the command cmd.exe runs.
+pub fn cmd_payload(line: &str, args: &[Range<usize>]) -> Option<usize> {
+    args.iter().position(|r| {
+        let arg = &line[r.clone()];
+        arg.len() == 2
+            && switch_name(arg)
+                .is_some_and(|n| n.eq_ignore_ascii_case("c") || n.eq_ignore_ascii_case("k"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 //! already says. Short names are resolved by the file system, so they work in
 //! any program's arguments; the program itself keeps its long path.
 
-use super::cmdline::{split_args, switch_name};
+use super::cmdline::{cmd_payload, split_args};
 use crate::plan::rng::Rng;
 
 /// Rewrite `C:\Users\<profile>\AppData\Local\Temp\x` as `%TEMP%\x`, … in the
@@ -19,10 +19,7 @@ pub fn env_vars(tool: &str, line: &str, profile: &str, rng: &mut Rng) -> Option<
         return None;
     }
     let args = split_args(line);
-    let payload = args.iter().position(|r| {
-        switch_name(&line[r.clone()])
-            .is_some_and(|n| n.eq_ignore_ascii_case("c") || n.eq_ignore_ascii_case("k"))
-    })?;
+    let payload = cmd_payload(line, &args)?;
     let from = args.get(payload + 1)?.start;
     let pick = |rng: &mut Rng, names: &[&str]| format!("%{}%", rng.pick(names));
     let table = vec![

@@ -3,23 +3,6 @@
 
 use super::*;
 
-fn bundle_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("bundles"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn generating_twice_and_in_two_directories_gives_identical_bytes() {
     let a = generated_project();
@@ -31,9 +14,9 @@ fn generating_twice_and_in_two_directories_gives_identical_bytes() {
         .args(["generate", "../ttps", "--out", "../bundles"])
         .assert()
         .success();
-    let first = bundle_bytes(a.path());
+    let first = files_in(&a.path().join("bundles"));
     assert_eq!(first.len(), 2);
-    assert_eq!(first, bundle_bytes(b.path()));
+    assert_eq!(first, files_in(&b.path().join("bundles")));
 
     let again = rulecheck(a.path()).arg("generate").output().unwrap();
     assert!(
@@ -41,18 +24,18 @@ fn generating_twice_and_in_two_directories_gives_identical_bytes() {
         "{}",
         stdout(&again)
     );
-    assert_eq!(first, bundle_bytes(a.path()));
+    assert_eq!(first, files_in(&a.path().join("bundles")));
 }
 
 #[test]
 fn the_seed_flag_changes_the_bundle_and_is_recorded() {
     let a = generated_project();
-    let before = bundle_bytes(a.path());
+    let before = files_in(&a.path().join("bundles"));
     rulecheck(a.path())
         .args(["generate", "--seed", "99"])
         .assert()
         .success();
-    let after = bundle_bytes(a.path());
+    let after = files_in(&a.path().join("bundles"));
     assert_ne!(before, after);
     let text = String::from_utf8(after[0].1.clone()).unwrap();
     assert!(text.lines().next().unwrap().contains("\"seed\":99"));

@@ -4,21 +4,6 @@
 
 use super::*;
 
-fn variant_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("bundles/variants"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&p).unwrap())
-        })
-        .collect()
-}
-
 fn header(bytes: &[u8]) -> serde_json::Value {
     let text = std::str::from_utf8(bytes).unwrap();
     serde_json::from_str(text.lines().next().unwrap()).unwrap()
@@ -32,7 +17,7 @@ fn variants_are_deterministic_recorded_and_leave_the_bundle_alone() {
         .args(["generate", "--variants", "4", "--seed", "7"])
         .assert()
         .success();
-    let first = variant_files(a.path());
+    let first = files_in(&a.path().join("bundles/variants"));
     let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -76,7 +61,7 @@ fn variants_are_deterministic_recorded_and_leave_the_bundle_alone() {
         .args(["generate", "--variants", "4", "--seed", "7"])
         .assert()
         .success();
-    assert_eq!(first, variant_files(b.path()));
+    assert_eq!(first, files_in(&b.path().join("bundles/variants")));
     let again = rulecheck(a.path())
         .args(["generate", "--variants", "4", "--seed", "7"])
         .output()
@@ -86,7 +71,7 @@ fn variants_are_deterministic_recorded_and_leave_the_bundle_alone() {
         "{}",
         stdout(&again)
     );
-    assert_eq!(first, variant_files(a.path()));
+    assert_eq!(first, files_in(&a.path().join("bundles/variants")));
     rulecheck(a.path())
         .args(["generate", "--check", "--variants", "4", "--seed", "7"])
         .assert()
